@@ -26,6 +26,13 @@
  * Errors are negative STORE_E_* codes (0 is success); store_strerror() and
  * store_errname() describe them.  The library never logs or exits.
  *
+ * Threads: a store handle, and every batch and callback of it, is used from
+ * one thread at a time.  The map is grown with mdb_env_set_mapsize(), which
+ * LMDB allows only while this process has no transaction open; keeping each
+ * handle on one thread is what makes that true.  Callbacks (walk, scan) run
+ * inside a read transaction and must not call the store.  Other processes may
+ * open the same directory (LMDB's lock file arbitrates; at most one writer).
+ *
  * Read next: spec/storage.md (layout and guarantees), storage/store.c.
  */
 #ifndef NANUM_STORAGE_H
@@ -69,6 +76,16 @@ const char *store_errname(int code);
 #define STORE_KEY_MAX 256            /* bytes; below LMDB's 511 */
 #define STORE_VALUE_MAX (64u << 20)  /* bytes: one value or one block */
 #define STORE_BATCH_OPS_MAX 1000000  /* puts and deletes in one batch */
+/* Added with the implementation (spec/storage.md "Limits" says why): */
+#define STORE_META_NAME_MAX 64       /* bytes, without the terminating NUL */
+#define STORE_META_VALUE_MAX (64u << 10) /* bytes: meta values are small */
+#define STORE_COMMIT_RETRIES_MAX 8   /* MAP_FULL -> grow -> retry, per commit */
+#define STORE_WALK_CHUNK_BLOCKS 1000 /* blocks per read transaction in a walk */
+#define STORE_MAP_SIZE_DEFAULT (64ull << 20) /* initial map when 0 is passed */
+#define STORE_MAP_SIZE_MIN (64ull << 10)     /* smaller initial sizes are raised */
+#define STORE_MAP_SIZE_MAX (1ull << 40)      /* 1 TiB: the map never grows past */
+#define STORE_FORMAT_VERSION 1u      /* meta "store_format_version" */
+#define STORE_BLOCK_HASH_BYTES 32    /* BLAKE2b-256 before each block record */
 
 typedef struct store store;
 typedef struct store_batch store_batch;
@@ -158,7 +175,11 @@ int store_batch_begin(store *s, store_batch **out);
 int store_batch_append_block(store_batch *b, uint64_t height,
                              const uint8_t *bytes, size_t len);
 
-/* Adds a put (copying key and value) or a delete to the batch. */
+/* Adds a put (copying key and value) or a delete to the batch.
+ * Added precision: an add call that fails (bad table, size over a limit, out
+ * of memory) leaves the batch holding that first error; store_batch_commit()
+ * then returns it and writes nothing, so a ledger is never committed in part.
+ * Deleting an absent key is not an error. */
 int store_batch_put(store_batch *b, unsigned table, const uint8_t *key, size_t key_len,
                     const uint8_t *value, size_t value_len);
 int store_batch_delete(store_batch *b, unsigned table, const uint8_t *key, size_t key_len);
@@ -195,7 +216,27 @@ enum store_fault {
     STORE_FAULT_NONE = 0,
     STORE_FAULT_AFTER_BLOCK_WRITE, /* block written, state not yet */
     STORE_FAULT_BEFORE_COMMIT,     /* everything written, not committed */
+    /* Added: the next map growth sees a full disk (statvfs reports no free
+     * bytes), so a commit that needs growth fails with STORE_E_DISK_FULL
+     * before its write transaction begins. */
+    STORE_FAULT_DISK_FULL,
+    /* Added: the next commit attempt ends, after writing everything, as if
+     * LMDB had reported MDB_MAP_FULL; the store must grow and retry. */
+    STORE_FAULT_MAP_FULL,
 };
 void store_fault_inject(store *s, enum store_fault fault);
+
+/*
+ * Added: the LMDB reader table, for operations and the stale-reader test.
+ * slots_in_use counts reader slots held by live processes (this one's
+ * included: LMDB keeps a thread's slot between read transactions);
+ * stale_cleared_at_open is how many slots of dead processes store_open()
+ * cleared with mdb_reader_check.
+ */
+struct store_reader_info {
+    unsigned slots_in_use;
+    unsigned stale_cleared_at_open;
+};
+int store_reader_info_get(store *s, struct store_reader_info *out);
 
 #endif
