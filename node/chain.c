@@ -2,8 +2,10 @@
  * chain.c — the chain of ledgers on the store (node/chain.h).
  *
  * Closing a ledger:
- *   1. verify every envelope's signature, in parallel (the expensive part);
- *   2. ledger_begin, ledger_apply_tx for each, ledger_end — into the overlay;
+ *   1. verify every envelope's signature on every core (node/verify.c),
+ *      overlapping with
+ *   2. ledger_begin, ledger_apply_tx for each in order, ledger_end — into the
+ *      overlay;
  *   3. index each transaction id (tx_index) in the overlay;
  *   4. state hash = H(previous state hash, this ledger's state changes);
  *      header = {version, height, previous header hash, close time, Merkle
@@ -12,18 +14,16 @@
  *   6. drop the overlay: the store is now the state.
  * A failure before step 5's commit leaves the store as it was.
  */
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "chain.h"
+#include "verify.h"
 #include "storage.h"
 
 #define CHAIN_META_NETWORK_ID "network_id"
-#define CHAIN_VERIFY_THREADS_MAX 8
 #define CHAIN_PROGRESS_EVERY 1000
 
 struct ledger_chain {
@@ -44,61 +44,6 @@ static int store_base_get(void *ctx, unsigned table, const uint8_t *key, size_t 
     if (rc == STORE_E_NOT_FOUND)
         return 1;
     return rc == 0 ? 0 : NODE_E_STORE;
-}
-
-/* --- Parallel signature checks ------------------------------------------------- */
-
-struct verify_job {
-    const uint8_t *network_id;
-    const uint8_t *const *txs;
-    const size_t *lens;
-    enum ledger_signature *out;
-    uint32_t begin, end;
-};
-
-static void *verify_range(void *arg)
-{
-    struct verify_job *job = arg;
-    for (uint32_t i = job->begin; i < job->end; i++) {
-        struct node_tx_envelope env;
-        bool ok = node_envelope_decode(job->txs[i], job->lens[i], &env) == 0 &&
-                  node_envelope_verify(&env, job->network_id) == 0;
-        job->out[i] = ok ? LEDGER_SIGNATURE_VALID : LEDGER_SIGNATURE_INVALID;
-    }
-    return NULL;
-}
-
-int ledger_verify_signatures(const uint8_t network_id[static NODE_HASH_BYTES],
-                             const uint8_t *const *txs, const size_t *lens, uint32_t count,
-                             unsigned threads, enum ledger_signature *out)
-{
-    if (threads == 0) {
-        long online = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = online > 0 ? (unsigned)online : 1;
-    }
-    if (threads > CHAIN_VERIFY_THREADS_MAX)
-        threads = CHAIN_VERIFY_THREADS_MAX;
-    if (count < 64 || threads == 1)
-        threads = 1; /* not worth a thread */
-    struct verify_job jobs[CHAIN_VERIFY_THREADS_MAX];
-    pthread_t ids[CHAIN_VERIFY_THREADS_MAX];
-    bool started[CHAIN_VERIFY_THREADS_MAX] = {false};
-    uint32_t per = (count + threads - 1) / threads;
-    for (unsigned t = 0; t < threads; t++) {
-        uint32_t begin = t * per, end = begin + per > count ? count : begin + per;
-        jobs[t] = (struct verify_job){network_id, txs, lens, out, begin < count ? begin : count, end};
-        /* The last range runs on this thread; if a thread cannot start, its
-         * range runs here too. */
-        if (t + 1 < threads && pthread_create(&ids[t], NULL, verify_range, &jobs[t]) == 0)
-            started[t] = true;
-        else if (t + 1 < threads)
-            verify_range(&jobs[t]);
-    }
-    verify_range(&jobs[threads - 1]);
-    for (unsigned t = 0; t + 1 < threads; t++)
-        if (started[t])
-            pthread_join(ids[t], NULL);
-    return 0;
 }
 
 /* --- Committing the overlay ------------------------------------------------------ */
@@ -201,7 +146,7 @@ static int finish_header(ledger_chain *c, struct node_header *h, const uint8_t *
 
 /* Applies txs as ledger last+1 into the overlay and builds its block. */
 static int build_ledger(ledger_chain *c, uint64_t close_time, const uint8_t *const *txs,
-                        const size_t *lens, uint32_t count, const enum ledger_signature *sigs,
+                        const size_t *lens, uint32_t count, struct ledger__verifier *verifier,
                         struct built *out)
 {
     memset(out, 0, sizeof *out);
@@ -213,7 +158,8 @@ static int build_ledger(ledger_chain *c, uint64_t close_time, const uint8_t *con
         return NODE_E_NOMEM;
     int rc = ledger_begin(c->state, &ctx);
     for (uint32_t i = 0; rc == 0 && i < count; i++)
-        rc = ledger_apply_tx(c->state, &ctx, txs[i], lens[i], sigs[i], &out->block.results[i]);
+        rc = ledger_apply_tx(c->state, &ctx, txs[i], lens[i], ledger__verifier_wait(verifier, i),
+                             &out->block.results[i]);
     if (rc == 0)
         rc = ledger_end(c->state, &ctx);
     if (rc == 0)
@@ -258,13 +204,13 @@ int ledger_chain_close_ledger(ledger_chain *c, uint64_t close_time, const uint8_
         return NODE_E_INVALID;
     if (count > params.values[NODE_PARAM_tx_per_ledger_max])
         return NODE_E_TOO_MANY;
-    enum ledger_signature *sigs = malloc((count ? count : 1) * sizeof *sigs);
-    if (sigs == NULL)
-        return NODE_E_NOMEM;
-    ledger_verify_signatures(c->network_id, txs, lens, count, c->verify_threads, sigs);
+    struct ledger__verifier *verifier;
+    if ((rc = ledger__verifier_start(c->network_id, txs, lens, count, c->verify_threads,
+                                     &verifier)) != 0)
+        return rc;
     struct built b;
-    rc = build_ledger(c, close_time, txs, lens, count, sigs, &b);
-    free(sigs);
+    rc = build_ledger(c, close_time, txs, lens, count, verifier, &b);
+    ledger__verifier_finish(verifier);
     if (rc == 0)
         rc = adopt(c, &b);
     else
@@ -287,17 +233,17 @@ int ledger_chain_apply_block(ledger_chain *c, const uint8_t *bytes, size_t len)
         node_block_free(&given);
         return NODE_E_CHAIN;
     }
-    enum ledger_signature *sigs = malloc((given.tx_count ? given.tx_count : 1) * sizeof *sigs);
-    if (sigs == NULL) {
+    struct ledger__verifier *verifier;
+    if ((rc = ledger__verifier_start(c->network_id, (const uint8_t *const *)given.tx_bytes,
+                                     given.tx_lens, given.tx_count, c->verify_threads,
+                                     &verifier)) != 0) {
         node_block_free(&given);
-        return NODE_E_NOMEM;
+        return rc;
     }
-    ledger_verify_signatures(c->network_id, (const uint8_t *const *)given.tx_bytes, given.tx_lens,
-                             given.tx_count, c->verify_threads, sigs);
     struct built b;
     rc = build_ledger(c, given.header.close_time, (const uint8_t *const *)given.tx_bytes,
-                      given.tx_lens, given.tx_count, sigs, &b);
-    free(sigs);
+                      given.tx_lens, given.tx_count, verifier, &b);
+    ledger__verifier_finish(verifier);
     /* The replay must reproduce the block exactly: header and results. */
     if (rc == 0 && (b.bytes.len != len || memcmp(b.bytes.data, bytes, len) != 0))
         rc = NODE_E_CHAIN;
