@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "chain.h"
 #include "verify.h"
@@ -519,7 +520,7 @@ static int verify_one(void *ctx, uint64_t height, const uint8_t *bytes, size_t l
     return rc;
 }
 
-int ledger_chain_verify(const char *dir, const uint8_t network_id[static NODE_HASH_BYTES],
+int ledger_chain_verify(const char *dir, const uint8_t *network_id,
                         uint64_t *blocks_checked, uint64_t *bad_height, char *err, size_t err_len,
                         void (*progress)(void *ctx, uint64_t height), void *progress_ctx)
 {
@@ -528,10 +529,33 @@ int ledger_chain_verify(const char *dir, const uint8_t network_id[static NODE_HA
     char inner[256] = "";
     *blocks_checked = 0;
     *bad_height = 0;
+    /* Read-only: never create a store where there is none. */
+    char data_file[4096];
+    struct stat st;
+    snprintf(data_file, sizeof data_file, "%s/data.mdb", dir);
+    if (stat(data_file, &st) != 0) {
+        snprintf(err, err_len, "%s: no ledger store here (no data.mdb)", dir);
+        return NODE_E_IO;
+    }
     int rc = store_open(dir, &so, &s);
     if (rc != 0) {
         snprintf(err, err_len, "%s: %s", dir, store_strerror(rc));
         return NODE_E_STORE;
+    }
+    uint8_t stored_id[NODE_HASH_BYTES];
+    if (network_id == NULL) {
+        /* Take the network id the store was created for. */
+        uint8_t *id = NULL;
+        size_t id_len = 0;
+        if (store_meta_get(s, CHAIN_META_NETWORK_ID, &id, &id_len) != 0 || id_len != NODE_HASH_BYTES) {
+            free(id);
+            store_close(s);
+            snprintf(err, err_len, "%s: not a nanum ledger store (no network id)", dir);
+            return NODE_E_CHAIN;
+        }
+        memcpy(stored_id, id, NODE_HASH_BYTES);
+        free(id);
+        network_id = stored_id;
     }
     struct verify_walk w = {.network_id = network_id, .err = inner, .err_len = sizeof inner,
                             .progress = progress, .progress_ctx = progress_ctx};

@@ -85,9 +85,10 @@ int ledger_chain_state_digest(ledger_chain *c, uint8_t out[static NODE_HASH_BYTE
  * that it decodes, heights are consecutive, each previous_hash is the hash
  * of the header before, and each tx_set_hash and results_hash match the
  * body.  On failure returns NODE_E_CHAIN with *bad_height set and a sentence
- * in err.  progress (may be NULL) is called every 1,000 blocks.
+ * in err.  network_id NULL: the one recorded in the store.  progress (may
+ * be NULL) is called every 1,000 blocks.
  */
-int ledger_chain_verify(const char *dir, const uint8_t network_id[static NODE_HASH_BYTES],
+int ledger_chain_verify(const char *dir, const uint8_t *network_id,
                         uint64_t *blocks_checked, uint64_t *bad_height, char *err, size_t err_len,
                         void (*progress)(void *ctx, uint64_t height), void *progress_ctx);
 
