@@ -6,7 +6,13 @@
  * LEDGERS ledgers of 20 workload transactions each; with --bad-tail, one
  * more block whose previous_hash is wrong is appended through the raw store
  * (something only disk damage or a bug could produce).
+ *
+ *   make-test-store DIR --forever
+ *
+ * Continues the chain in DIR (durably) until killed, printing each height
+ * right after its commit returned: the crash test's writer.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,12 +57,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         return 1;
     }
-    int ledgers = atoi(argv[2]);
-    for (int l = 1; l <= ledgers; l++) {
+    bool forever = strcmp(argv[2], "--forever") == 0;
+    int ledgers = forever ? 0 : atoi(argv[2]);
+    struct node_header last;
+    uint8_t last_hash[NODE_HASH_BYTES];
+    ledger_chain_last(c, &last, last_hash);
+    for (int l = 1; forever || l <= ledgers; l++) {
         struct node_buf envs[20];
         const uint8_t *txs[20];
         size_t lens[20];
-        uint64_t t = w.genesis.close_time + 60 * (uint64_t)l;
+        uint64_t t = last.close_time + 60 * (uint64_t)l;
         wl_ledger(&w, t, 20, envs);
         for (int i = 0; i < 20; i++) {
             txs[i] = envs[i].data;
@@ -65,6 +75,10 @@ int main(int argc, char **argv)
         struct node_header h;
         if (ledger_chain_close_ledger(c, t, txs, lens, 20, &h) != 0)
             return 1;
+        if (forever) {
+            printf("%llu\n", (unsigned long long)h.height);
+            fflush(stdout);
+        }
         for (int i = 0; i < 20; i++)
             node_buf_free(&envs[i]);
     }
