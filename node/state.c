@@ -262,7 +262,8 @@ static int write_entry(ledger_state *st, unsigned table, const uint8_t *key, siz
         copy = malloc(value_len ? value_len : 1);
         if (copy == NULL)
             return NODE_E_NOMEM;
-        memcpy(copy, value, value_len);
+        if (value_len > 0)
+            memcpy(copy, value, value_len);
     }
     if ((rc = push_undo(st, index)) != 0) {
         free(copy);

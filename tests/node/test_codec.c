@@ -248,9 +248,9 @@ static void header_and_block_round_trip(void **state)
     assert_code(node_block_encode(&decoded, &again), 0);
     assert_int_equal(again.len, b.len);
     assert_memory_equal(again.data, b.data, b.len);
+    node_block_free(&decoded);
     for (size_t len = 0; len < b.len; len += 7)
         assert_int_not_equal(node_block_decode(b.data, len, &decoded), 0);
-    node_block_free(&decoded);
     for (int i = 0; i < 3; i++)
         node_buf_free(&envs[i]);
     node_buf_free(&b);
