@@ -1,0 +1,403 @@
+/*
+ * mempool.c — the pool of waiting transactions (node/mempool.h).
+ *
+ * Each entry is indexed twice: by transaction id (dedupe, lookups from the
+ * API) and in its source account's queue, kept sorted by sequence number
+ * (selection, eviction of followers).  Accounts' queues are small; the pool
+ * is bounded by NODE_MEMPOOL_TXS_MAX so every scan here is bounded too.
+ */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keymap.h"
+#include "mempool.h"
+
+struct entry {
+    uint8_t id[NODE_HASH_BYTES];
+    uint8_t source[NODE_KEY_BYTES];
+    uint64_t seq, fee, arrival_ms, arrival_order;
+    uint8_t *bytes;
+    size_t len;
+};
+
+struct account_queue {
+    uint8_t key[NODE_KEY_BYTES];
+    uint32_t count, cap;
+    struct entry **entries; /* sorted by seq */
+    uint8_t order_key[NODE_HASH_BYTES]; /* scratch for selection */
+};
+
+struct node_mempool {
+    struct node_mempool_limits limits;
+    uint8_t network_id[NODE_HASH_BYTES];
+    struct keymap by_id;      /* id → entry */
+    struct keymap by_account; /* key → account_queue */
+    uint64_t bytes;
+    uint64_t arrivals;
+};
+
+const char *mempool_verdict_name(unsigned verdict)
+{
+    switch (verdict) {
+#define MEMPOOL_VERDICT_NAME(name, code, text, message) \
+    case code:                                          \
+        return text;
+        MEMPOOL_REJECTS(MEMPOOL_VERDICT_NAME)
+#undef MEMPOOL_VERDICT_NAME
+    default:
+        return NULL;
+    }
+}
+
+const char *mempool_verdict_message(unsigned verdict)
+{
+    switch (verdict) {
+#define MEMPOOL_VERDICT_MESSAGE(name, code, text, message) \
+    case code:                                             \
+        return message;
+        MEMPOOL_REJECTS(MEMPOOL_VERDICT_MESSAGE)
+#undef MEMPOOL_VERDICT_MESSAGE
+    default:
+        return NULL;
+    }
+}
+
+int node_mempool_create(const struct node_mempool_limits *limits,
+                        const uint8_t network_id[static NODE_HASH_BYTES], node_mempool **out)
+{
+    node_mempool *m = calloc(1, sizeof *m);
+    if (m == NULL)
+        return NODE_E_NOMEM;
+    m->limits = limits ? *limits
+                       : (struct node_mempool_limits){NODE_MEMPOOL_TXS_MAX, NODE_MEMPOOL_BYTES_MAX};
+    memcpy(m->network_id, network_id, NODE_HASH_BYTES);
+    if (keymap_init(&m->by_id) != 0 || keymap_init(&m->by_account) != 0) {
+        node_mempool_destroy(m);
+        return NODE_E_NOMEM;
+    }
+    *out = m;
+    return 0;
+}
+
+static void queue_free(struct account_queue *q)
+{
+    free(q->entries);
+    free(q);
+}
+
+void node_mempool_destroy(node_mempool *m)
+{
+    if (m == NULL)
+        return;
+    size_t cursor = 0;
+    const uint8_t *key;
+    void *value;
+    while (keymap_next(&m->by_id, &cursor, &key, &value)) {
+        struct entry *e = value;
+        free(e->bytes);
+        free(e);
+    }
+    cursor = 0;
+    while (keymap_next(&m->by_account, &cursor, &key, &value))
+        queue_free(value);
+    keymap_free(&m->by_id);
+    keymap_free(&m->by_account);
+    free(m);
+}
+
+bool node_mempool_contains(const node_mempool *m, const uint8_t id[static NODE_HASH_BYTES])
+{
+    return keymap_get(&m->by_id, id) != NULL;
+}
+
+uint32_t node_mempool_count(const node_mempool *m)
+{
+    return (uint32_t)m->by_id.count;
+}
+
+uint64_t node_mempool_bytes(const node_mempool *m)
+{
+    return m->bytes;
+}
+
+uint64_t node_mempool_oldest_ms(const node_mempool *m)
+{
+    uint64_t oldest = 0;
+    size_t cursor = 0;
+    const uint8_t *key;
+    void *value;
+    while (keymap_next(&m->by_id, &cursor, &key, &value)) {
+        const struct entry *e = value;
+        if (oldest == 0 || e->arrival_ms < oldest)
+            oldest = e->arrival_ms;
+    }
+    return oldest;
+}
+
+/* Removes entry e from both indexes and frees it. */
+static void drop_entry(node_mempool *m, struct entry *e)
+{
+    struct account_queue *q = keymap_get(&m->by_account, e->source);
+    if (q != NULL) {
+        for (uint32_t i = 0; i < q->count; i++)
+            if (q->entries[i] == e) {
+                memmove(&q->entries[i], &q->entries[i + 1], (q->count - i - 1) * sizeof *q->entries);
+                q->count--;
+                break;
+            }
+        if (q->count == 0)
+            queue_free(keymap_remove(&m->by_account, q->key));
+    }
+    keymap_remove(&m->by_id, e->id);
+    m->bytes -= e->len;
+    free(e->bytes);
+    free(e);
+}
+
+/* Drops e and every later sequence of its account (they can no longer apply). */
+static void drop_with_followers(node_mempool *m, struct entry *e)
+{
+    struct account_queue *q = keymap_get(&m->by_account, e->source);
+    uint64_t seq = e->seq;
+    while (q != NULL && q->count > 0 && q->entries[q->count - 1]->seq >= seq) {
+        bool last = q->count == 1;
+        drop_entry(m, q->entries[q->count - 1]);
+        if (last)
+            break;
+    }
+}
+
+/* The cheapest entry (lowest fee, then oldest), or NULL if empty. */
+static struct entry *cheapest(const node_mempool *m)
+{
+    struct entry *worst = NULL;
+    size_t cursor = 0;
+    const uint8_t *key;
+    void *value;
+    while (keymap_next(&m->by_id, &cursor, &key, &value)) {
+        struct entry *e = value;
+        if (worst == NULL || e->fee < worst->fee ||
+            (e->fee == worst->fee && e->arrival_order < worst->arrival_order))
+            worst = e;
+    }
+    return worst;
+}
+
+/* Makes room for len more bytes; false if the newcomer (fee) is not worth it. */
+static bool make_room(node_mempool *m, size_t len, uint64_t fee)
+{
+    while (m->by_id.count + 1 > m->limits.txs_max || m->bytes + len > m->limits.bytes_max) {
+        struct entry *worst = cheapest(m);
+        if (worst == NULL || worst->fee >= fee)
+            return false;
+        drop_with_followers(m, worst);
+    }
+    return true;
+}
+
+/* Checks the envelope against the state; returns a verdict or a negative error. */
+static int admission_checks(node_mempool *m, ledger_state *state, const struct node_tx_envelope *env,
+                            struct account_queue *q, struct entry **replaces)
+{
+    const struct node_tx *tx = &env->tx;
+    *replaces = NULL;
+    if (memcmp(tx->source, node_commons_key, NODE_KEY_BYTES) == 0)
+        return MEMPOOL_COMMONS_SOURCE;
+    if (node_envelope_verify(env, m->network_id) != 0)
+        return MEMPOOL_BAD_SIGNATURE;
+    struct node_account account;
+    struct node_params params;
+    int rc = ledger_account_get(state, tx->source, &account);
+    if (rc < 0)
+        return rc;
+    if (rc == 1)
+        return MEMPOOL_NO_SOURCE;
+    if ((rc = ledger_params_get(state, &params)) != 0)
+        return rc < 0 ? rc : NODE_E_STORE;
+    if (tx->fee < params.values[NODE_PARAM_base_fee])
+        return MEMPOOL_FEE_TOO_LOW;
+    if (tx->seq <= account.seq || tx->seq - account.seq > NODE_MEMPOOL_SEQ_AHEAD_MAX)
+        return MEMPOOL_BAD_SEQ;
+    uint64_t fees = tx->fee;
+    for (uint32_t i = 0; q != NULL && i < q->count; i++) {
+        if (q->entries[i]->seq == tx->seq) {
+            if (q->entries[i]->fee >= tx->fee)
+                return MEMPOOL_SEQ_TAKEN;
+            *replaces = q->entries[i]; /* a higher fee replaces it */
+            continue;
+        }
+        if (!node_add_u64(fees, q->entries[i]->fee, &fees))
+            return MEMPOOL_INSUFFICIENT_FEE;
+    }
+    return fees <= account.balance ? MEMPOOL_ADMITTED : MEMPOOL_INSUFFICIENT_FEE;
+}
+
+static int queue_insert(node_mempool *m, struct entry *e)
+{
+    struct account_queue *q = keymap_get(&m->by_account, e->source);
+    if (q == NULL) {
+        q = calloc(1, sizeof *q);
+        if (q == NULL)
+            return NODE_E_NOMEM;
+        memcpy(q->key, e->source, NODE_KEY_BYTES);
+        if (keymap_put(&m->by_account, q->key, q) != 0) {
+            free(q);
+            return NODE_E_NOMEM;
+        }
+    }
+    if (q->count == q->cap) {
+        uint32_t cap = q->cap ? q->cap * 2 : 4;
+        struct entry **grown = realloc(q->entries, cap * sizeof *grown);
+        if (grown == NULL)
+            return NODE_E_NOMEM;
+        q->entries = grown;
+        q->cap = cap;
+    }
+    uint32_t at = q->count;
+    while (at > 0 && q->entries[at - 1]->seq > e->seq)
+        at--;
+    memmove(&q->entries[at + 1], &q->entries[at], (q->count - at) * sizeof *q->entries);
+    q->entries[at] = e;
+    q->count++;
+    return 0;
+}
+
+int node_mempool_add(node_mempool *m, ledger_state *state, const uint8_t *bytes, size_t len,
+                     uint64_t now_ms, enum mempool_verdict *verdict, uint8_t id[NODE_HASH_BYTES])
+{
+    struct node_tx_envelope env;
+    uint8_t tx_id[NODE_HASH_BYTES];
+    *verdict = MEMPOOL_MALFORMED;
+    if (len > NODE_TX_BYTES_MAX) {
+        *verdict = MEMPOOL_TOO_LARGE;
+        return 0;
+    }
+    if (node_envelope_decode(bytes, len, &env) != 0 || node_tx_hash(&env.tx, m->network_id, tx_id) != 0)
+        return 0;
+    if (id != NULL)
+        memcpy(id, tx_id, NODE_HASH_BYTES);
+    if (keymap_get(&m->by_id, tx_id) != NULL) {
+        *verdict = MEMPOOL_DUPLICATE;
+        return 0;
+    }
+    struct entry *replaces;
+    int rc = admission_checks(m, state, &env, keymap_get(&m->by_account, env.tx.source), &replaces);
+    if (rc < 0)
+        return rc;
+    *verdict = (enum mempool_verdict)rc;
+    if (rc != MEMPOOL_ADMITTED)
+        return 0;
+    if (replaces != NULL)
+        drop_entry(m, replaces);
+    if (!make_room(m, len, env.tx.fee)) {
+        *verdict = MEMPOOL_FULL;
+        return 0;
+    }
+    struct entry *e = calloc(1, sizeof *e);
+    if (e == NULL || (e->bytes = malloc(len)) == NULL) {
+        free(e);
+        return NODE_E_NOMEM;
+    }
+    memcpy(e->id, tx_id, NODE_HASH_BYTES);
+    memcpy(e->source, env.tx.source, NODE_KEY_BYTES);
+    memcpy(e->bytes, bytes, len);
+    e->len = len;
+    e->seq = env.tx.seq;
+    e->fee = env.tx.fee;
+    e->arrival_ms = now_ms;
+    e->arrival_order = ++m->arrivals;
+    if (keymap_put(&m->by_id, e->id, e) != 0 || queue_insert(m, e) != 0) {
+        keymap_remove(&m->by_id, e->id);
+        free(e->bytes);
+        free(e);
+        return NODE_E_NOMEM;
+    }
+    m->bytes += len;
+    return 0;
+}
+
+static int compare_queues(const void *a, const void *b)
+{
+    const struct account_queue *x = *(struct account_queue *const *)a;
+    const struct account_queue *y = *(struct account_queue *const *)b;
+    return memcmp(x->order_key, y->order_key, NODE_HASH_BYTES);
+}
+
+int node_mempool_select(node_mempool *m, ledger_state *state, const uint8_t seed[static NODE_HASH_BYTES],
+                        uint32_t max, const uint8_t **txs, size_t *lens, uint32_t *count)
+{
+    *count = 0;
+    size_t n = m->by_account.count, k = 0, cursor = 0;
+    struct account_queue **queues = malloc((n ? n : 1) * sizeof *queues);
+    if (queues == NULL)
+        return NODE_E_NOMEM;
+    const uint8_t *key;
+    void *value;
+    while (keymap_next(&m->by_account, &cursor, &key, &value)) {
+        struct account_queue *q = value;
+        crypto_generichash_state h;
+        crypto_generichash_init(&h, NULL, 0, NODE_HASH_BYTES);
+        crypto_generichash_update(&h, seed, NODE_HASH_BYTES);
+        crypto_generichash_update(&h, q->key, NODE_KEY_BYTES);
+        crypto_generichash_final(&h, q->order_key, NODE_HASH_BYTES);
+        queues[k++] = q;
+    }
+    qsort(queues, k, sizeof *queues, compare_queues);
+    int rc = 0;
+    for (size_t i = 0; i < k && *count < max; i++) {
+        struct node_account account;
+        rc = ledger_account_get(state, queues[i]->key, &account);
+        if (rc < 0)
+            break;
+        rc = 0;
+        uint64_t next = account.seq + 1;
+        for (uint32_t j = 0; j < queues[i]->count && *count < max; j++) {
+            struct entry *e = queues[i]->entries[j];
+            if (e->seq < next)
+                continue;
+            if (e->seq != next)
+                break; /* a gap: later ones cannot apply yet */
+            txs[*count] = e->bytes;
+            lens[*count] = e->len;
+            (*count)++;
+            next++;
+        }
+    }
+    free(queues);
+    return rc;
+}
+
+int node_mempool_remove_applied(node_mempool *m, ledger_state *state,
+                                const uint8_t (*ids)[NODE_HASH_BYTES], uint32_t count)
+{
+    for (uint32_t i = 0; i < count; i++) {
+        struct entry *e = keymap_get(&m->by_id, ids[i]);
+        if (e != NULL)
+            drop_entry(m, e);
+    }
+    /* Anything whose sequence the ledger has passed can never apply. */
+    size_t n = m->by_account.count, k = 0, cursor = 0;
+    uint8_t (*accounts)[NODE_KEY_BYTES] = malloc((n ? n : 1) * sizeof *accounts);
+    if (accounts == NULL)
+        return NODE_E_NOMEM;
+    const uint8_t *key;
+    void *value;
+    while (keymap_next(&m->by_account, &cursor, &key, &value))
+        memcpy(accounts[k++], key, NODE_KEY_BYTES);
+    int rc = 0;
+    for (size_t i = 0; i < k && rc == 0; i++) {
+        struct node_account account;
+        rc = ledger_account_get(state, accounts[i], &account);
+        if (rc == 1) {
+            rc = 0;
+            continue;
+        }
+        struct account_queue *q;
+        while (rc == 0 && (q = keymap_get(&m->by_account, accounts[i])) != NULL &&
+               q->entries[0]->seq <= account.seq)
+            drop_entry(m, q->entries[0]);
+    }
+    free(accounts);
+    return rc < 0 ? rc : 0;
+}
