@@ -2,14 +2,17 @@
  * nanumd.c — the nanum daemon's entry point: a table of subcommands, one
  * function each (wireguard-tools style).
  *
- * Built so far: the integrity check of a data directory, the network id of a
- * genesis file.  Running a node (--config) belongs to the validator-node work
- * and is not built yet; the command says so instead of pretending.
+ * Running a node is node/daemon.c; the offline commands are here or in the
+ * file their table entry names.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "chain.h"
+#include "check_quorum.h"
+#include "daemon.h"
+#include "keys.h"
+#include "testnet.h"
 
 #define EXIT_USAGE 64
 #define EXIT_DATA 65 /* the data checked is bad */
@@ -69,18 +72,14 @@ static int command_genesis_id(int argc, char **argv)
     return 0;
 }
 
-static int command_run(int argc, char **argv)
-{
-    (void)argc;
-    (void)argv;
-    fputs("nanumd: running a node (--config FILE) is not built yet\n", stderr);
-    return 1;
-}
-
 static const struct command commands[] = {
     {"verify-db", command_verify_db, "verify-db DIR", "check a data directory's ledger chain"},
     {"genesis-id", command_genesis_id, "genesis-id FILE", "validate a genesis file, print its network id"},
-    {"--config", command_run, "--config FILE", "run a node (not built yet)"},
+    {"--config", nanumd_run_main, "--config FILE", "run a node until SIGINT or SIGTERM"},
+    {"keygen", nanumd_keygen_main, "keygen --out FILE [--force]", "write a new node key"},
+    {"testnet", nanumd_testnet_main, "testnet --validators N [--watchers W] --dir DIR --base-port P",
+     "write a local test network's genesis, keys and configs"},
+    {"check-quorum", nanumd_check_quorum, "check-quorum FILE", "do all quorums of a network intersect?"},
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 
@@ -88,7 +87,7 @@ static void usage(FILE *out)
 {
     fputs("usage: nanumd COMMAND [ARGS]\n\ncommands:\n", out);
     for (size_t i = 0; i < COMMAND_COUNT; i++)
-        fprintf(out, "  nanumd %-24s %s\n", commands[i].usage, commands[i].help);
+        fprintf(out, "  nanumd %-24s\n      %s\n", commands[i].usage, commands[i].help);
     fputs("  nanumd --help | --version\n", out);
 }
 
