@@ -92,14 +92,26 @@ static void built_free(struct built *b)
     node_buf_free(&b->bytes);
 }
 
-/* Records each transaction's position in tx_index (first occurrence wins:
- * a replayed copy in a later ledger does not move it). */
+/* true for results that left no trace (no fee, no sequence): such a copy of
+ * a transaction may be followed by the real one, which must win the index. */
+static bool result_without_effect(uint16_t code)
+{
+    return code == LEDGER_MALFORMED || code == LEDGER_BAD_SIGNATURE || code == LEDGER_COMMONS_SOURCE ||
+           code == LEDGER_NO_SOURCE || code == LEDGER_BAD_SEQ || code == LEDGER_FEE_TOO_LOW;
+}
+
+/*
+ * Records each transaction's place in tx_index: height (8), position (4) and
+ * result code (2), big-endian.  The transaction id does not cover the
+ * signature, so the first copy with an effect wins; a copy without effect
+ * (a forged signature, a replay) is indexed only until a real one comes.
+ */
 static int index_transactions(ledger_chain *c, uint64_t height, const uint8_t *const *txs,
-                              const size_t *lens, uint32_t count)
+                              const size_t *lens, const struct node_tx_result *results, uint32_t count)
 {
     for (uint32_t i = 0; i < count; i++) {
         struct node_tx_envelope env;
-        uint8_t id[NODE_HASH_BYTES], where[12];
+        uint8_t id[NODE_HASH_BYTES], where[14];
         const uint8_t *existing;
         size_t existing_len;
         if (node_envelope_decode(txs[i], lens[i], &env) != 0 ||
@@ -109,12 +121,16 @@ static int index_transactions(ledger_chain *c, uint64_t height, const uint8_t *c
                                   &existing_len);
         if (rc < 0)
             return rc;
-        if (rc == 0)
+        if (rc == 0 && (existing_len != sizeof where ||
+                        !result_without_effect((uint16_t)(existing[12] << 8 | existing[13])) ||
+                        result_without_effect(results[i].code)))
             continue;
         for (int k = 0; k < 8; k++)
             where[k] = (uint8_t)(height >> (56 - 8 * k));
         for (int k = 0; k < 4; k++)
             where[8 + k] = (uint8_t)(i >> (24 - 8 * k));
+        where[12] = (uint8_t)(results[i].code >> 8);
+        where[13] = (uint8_t)results[i].code;
         if ((rc = ledger_state_put(c->state, LEDGER_TABLE_TX_INDEX, id, sizeof id, where,
                                    sizeof where)) != 0)
             return rc;
@@ -164,7 +180,7 @@ static int build_ledger(ledger_chain *c, uint64_t close_time, const uint8_t *con
     if (rc == 0)
         rc = ledger_end(c->state, &ctx);
     if (rc == 0)
-        rc = index_transactions(c, ctx.height, txs, lens, count);
+        rc = index_transactions(c, ctx.height, txs, lens, out->block.results, count);
     struct node_header *h = &out->block.header;
     h->version = NODE_HEADER_VERSION;
     h->height = ctx.height;
@@ -205,6 +221,9 @@ int ledger_chain_close_ledger(ledger_chain *c, uint64_t close_time, const uint8_
         return NODE_E_INVALID;
     if (count > params.values[NODE_PARAM_tx_per_ledger_max])
         return NODE_E_TOO_MANY;
+    for (uint32_t i = 0; i < count; i++)
+        if (lens[i] > NODE_TX_BYTES_MAX)
+            return NODE_E_TOO_LONG; /* the block could not be read back */
     struct ledger__verifier *verifier;
     if ((rc = ledger__verifier_start(c->network_id, txs, lens, count, c->verify_threads,
                                      &verifier)) != 0)
@@ -233,6 +252,13 @@ int ledger_chain_apply_block(ledger_chain *c, const uint8_t *bytes, size_t len)
         given.header.close_time <= c->last.close_time) {
         node_block_free(&given);
         return NODE_E_CHAIN;
+    }
+    struct node_params params;
+    if ((rc = ledger_params_get(c->state, &params)) != 0 ||
+        given.tx_count > params.values[NODE_PARAM_tx_per_ledger_max]) {
+        node_block_free(&given);
+        ledger_state_clear(c->state);
+        return rc < 0 ? rc : NODE_E_CHAIN;
     }
     struct ledger__verifier *verifier;
     if ((rc = ledger__verifier_start(c->network_id, (const uint8_t *const *)given.tx_bytes,
@@ -405,14 +431,14 @@ int ledger_chain_block(ledger_chain *c, uint64_t height, uint8_t **bytes, size_t
 }
 
 int ledger_chain_find_tx(ledger_chain *c, const uint8_t id[static NODE_HASH_BYTES],
-                         uint64_t *height, uint32_t *index)
+                         uint64_t *height, uint32_t *index, uint16_t *code)
 {
     const uint8_t *v;
     size_t n;
     int rc = ledger_state_get(c->state, LEDGER_TABLE_TX_INDEX, id, NODE_HASH_BYTES, &v, &n);
     if (rc != 0)
         return rc;
-    if (n != 12)
+    if (n != 14)
         return NODE_E_STORE;
     *height = 0;
     *index = 0;
@@ -420,6 +446,8 @@ int ledger_chain_find_tx(ledger_chain *c, const uint8_t id[static NODE_HASH_BYTE
         *height = *height << 8 | v[k];
     for (int k = 8; k < 12; k++)
         *index = *index << 8 | v[k];
+    if (code != NULL)
+        *code = (uint16_t)(v[12] << 8 | v[13]);
     ledger_state_clear(c->state); /* reads must not accumulate in the cache */
     return 0;
 }

@@ -9,7 +9,8 @@
  * Certificates (validators' signatures on headers) are added after commit in
  * their own table (node issue); the block bytes never change.
  *
- * Read next: node/chain.c, spec/storage.md §node tables.
+ * Read next: node/chain.c, spec/transactions.md ("How a ledger is built"),
+ * spec/storage.md (the tables).
  */
 #ifndef NANUM_CHAIN_H
 #define NANUM_CHAIN_H
@@ -69,9 +70,10 @@ int ledger_chain_apply_block(ledger_chain *c, const uint8_t *bytes, size_t len);
 /* Copies block `height` (caller frees *bytes). */
 int ledger_chain_block(ledger_chain *c, uint64_t height, uint8_t **bytes, size_t *len);
 
-/* Height and position of a committed transaction by id: 0, or 1 if unknown. */
+/* Height, position and result code (code may be NULL) of a committed
+ * transaction by id: 0, or 1 if unknown. */
 int ledger_chain_find_tx(ledger_chain *c, const uint8_t id[static NODE_HASH_BYTES],
-                         uint64_t *height, uint32_t *index);
+                         uint64_t *height, uint32_t *index, uint16_t *code);
 
 /*
  * A digest of the whole committed state: BLAKE2b-256 over every entry of

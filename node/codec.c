@@ -283,21 +283,40 @@ static int tx_check(const struct node_tx *tx)
         return NODE_E_VERSION;
     if (node_tx_type_name(tx->type) == NULL)
         return NODE_E_UNKNOWN_TYPE;
-    if (strlen(tx->memo) > NODE_MEMO_BYTES_MAX || !node__utf8_valid(tx->memo, strlen(tx->memo)))
+    if (strlen(tx->memo) > NODE_MEMO_BYTES_MAX)
         return NODE_E_TOO_LONG;
+    if (!node__utf8_valid(tx->memo, strlen(tx->memo)))
+        return NODE_E_BAD_UTF8;
     if (tx->type == NODE_TX_GOV_PROPOSE &&
         node_proposal_kind_name(tx->body.gov_propose.kind) == NULL)
         return NODE_E_UNKNOWN_TYPE;
     return 0;
 }
 
+/* Re-reads what was just encoded with the strict reader, so the encoder can
+ * never produce bytes the decoder refuses (a body field out of range, a
+ * title that is not UTF-8): there is one definition of a valid transaction. */
+static int check_encoded(const struct node_buf *out, size_t start)
+{
+    struct node__reader r;
+    struct node_tx tx;
+    node__reader_init(&r, out->data + start, out->len - start);
+    TRY(read_tx(&r, &tx));
+    return node__read_end(&r);
+}
+
 int node_tx_encode(const struct node_tx *tx, struct node_buf *out)
 {
     TRY(tx_check(tx));
+    size_t start = out->len;
     msgpack_packer pk;
     node__packer_init(&pk, out);
     pack_tx(&pk, tx);
-    return finish(out);
+    TRY(finish(out));
+    int rc = check_encoded(out, start);
+    if (rc != 0)
+        out->len = start;
+    return rc;
 }
 
 int node_envelope_encode(const struct node_tx_envelope *env, struct node_buf *out)
@@ -305,10 +324,16 @@ int node_envelope_encode(const struct node_tx_envelope *env, struct node_buf *ou
     TRY(tx_check(&env->tx));
     msgpack_packer pk;
     node__packer_init(&pk, out);
+    size_t start = out->len;
     msgpack_pack_array(&pk, 2);
     pack_tx(&pk, &env->tx);
     node__pack_bin(&pk, env->signature, NODE_SIGNATURE_BYTES);
-    return finish(out);
+    TRY(finish(out));
+    struct node_tx_envelope check;
+    int rc = node_envelope_decode(out->data + start, out->len - start, &check);
+    if (rc != 0)
+        out->len = start;
+    return rc;
 }
 
 int node_envelope_decode(const uint8_t *bytes, size_t len, struct node_tx_envelope *out)

@@ -194,6 +194,11 @@ static int parse_accounts(json_t *root, struct node_genesis *g, char *err, size_
             node_address_encode(g->accounts[i].key, text);
             return fail(err, err_len, "accounts: %s is listed twice", text);
         }
+    bool any_member = false;
+    for (size_t i = 0; i < n; i++)
+        any_member = any_member || (g->accounts[i].flags & NODE_ACCOUNT_MEMBER);
+    if (!any_member)
+        return fail(err, err_len, "accounts: at least one account needs the \"member\" role (governance needs voters)");
     return 0;
 }
 

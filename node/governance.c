@@ -1,6 +1,7 @@
 /*
  * governance.c — proposals, votes, their tally and their effect; and the
- * genesis state (spec/transactions.md §8–§10).
+ * genesis state (spec/transactions.md, the sections on governance and
+ * ledger 0).
  *
  * One member, one vote.  A proposal is decided:
  *   - as soon as its outcome can no longer change under the current
@@ -11,7 +12,8 @@
  *     end of the ledger): passed if votes cast ≥ quorum and yes × 3 ≥ cast × 2.
  * A passed proposal takes effect at the start of the next ledger, where its
  * preconditions are checked again (a validator change must still leave a
- * valid validator set, the commons fund must still cover a payment); if they
+ * valid validator set; the commons fund must cover a payment — checked only
+ * here, as the fund's balance when proposed says little); if they
  * fail it is recorded as enact_failed with the reason.
  */
 #include <stdio.h>
@@ -108,7 +110,12 @@ static int proposal_valid(ledger_state *st, const struct node_proposal_body *bod
             return rc < 0 ? rc : LEDGER_NO_ACCOUNT;
         if (body->kind == NODE_PROPOSAL_MEMBER_ADMIT)
             return (a.flags & NODE_ACCOUNT_MEMBER) ? LEDGER_ALREADY_MEMBER : LEDGER_OK;
-        return (a.flags & NODE_ACCOUNT_MEMBER) ? LEDGER_OK : LEDGER_NOT_MEMBER;
+        if (!(a.flags & NODE_ACCOUNT_MEMBER))
+            return LEDGER_NOT_MEMBER;
+        /* The last member cannot leave: nobody could ever vote again. */
+        struct node_counters counters;
+        LEDGER_TRY(ledger_counters_get(st, &counters));
+        return counters.member_count > 1 ? LEDGER_OK : LEDGER_BAD_PROPOSAL;
     case NODE_PROPOSAL_PARAM_SET:
         return node_param_valid(body->u.param_set.param_id, body->u.param_set.value)
                    ? LEDGER_OK

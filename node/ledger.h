@@ -95,7 +95,8 @@ enum ledger_table {
     LEDGER_TABLE_GLOBALS,           /* name → params, counters, validators, lists */
     LEDGER_TABLE_STATE_COUNT,       /* tables above are state: in the state hash */
     LEDGER_TABLE_TX_INDEX = LEDGER_TABLE_STATE_COUNT, /* tx id → u64be height, u32be index */
-    LEDGER_TABLE_CERTIFICATES,      /* u64be height → signatures (node/chain.c) */
+    LEDGER_TABLE_CERTIFICATES,      /* u64be height → signatures (node/herder.c) */
+    LEDGER_TABLE_CONSENSUS,         /* "own" → the node's latest SCP statements */
     LEDGER_TABLE_COUNT
 };
 /* Table names as the store knows them (index = enum ledger_table). */
@@ -143,11 +144,12 @@ int ledger_state_changes(ledger_state *st,
 void ledger_state_clear(ledger_state *st);
 
 /*
- * The state hash after a ledger (spec/storage.md §state hash):
- *   BLAKE2b-256("nanum/state/v1" || previous state hash || change digest)
- * where the change digest hashes the state tables' changes of this ledger in
- * (table, key) order.  Cheap per ledger, and equal on two nodes exactly when
- * they made the same changes from the same state.
+ * The state hash after a ledger (spec/encoding.md, "State hash"):
+ *   BLAKE2b-256("nanum/state/v1\0" || previous state hash || change records)
+ * where the change records are every key the ledger wrote in the state
+ * tables, in (table, key) order, each with its new value or a deletion mark.
+ * Cheap per ledger, and equal on two nodes exactly when they made the same
+ * writes from the same state.
  */
 int ledger_state_hash(ledger_state *st, const uint8_t previous[static NODE_HASH_BYTES],
                       uint8_t out[static NODE_HASH_BYTES]);

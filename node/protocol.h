@@ -35,7 +35,6 @@
     X(NODE_E_BAD_VALUE, -10, "a field's value is out of its allowed range")       \
     X(NODE_E_UNKNOWN_TYPE, -11, "unknown transaction or proposal type")           \
     X(NODE_E_VERSION, -12, "unsupported format version")                          \
-    X(NODE_E_TOO_DEEP, -13, "nesting deeper than allowed")                        \
     X(NODE_E_NOMEM, -14, "out of memory")                                         \
     X(NODE_E_BAD_ADDRESS, -15, "not a nanum address")                             \
     X(NODE_E_BAD_CHECKSUM, -16, "address checksum does not match (typo?)")        \
@@ -79,14 +78,12 @@ const char *node_errname(int code);
 #define NODE_PROPOSAL_TITLE_BYTES_MAX 128
 #define NODE_NETWORK_NAME_BYTES_MAX 64
 #define NODE_TX_BYTES_MAX 1024          /* one encoded envelope */
-#define NODE_NESTING_MAX 8              /* msgpack nesting in any message */
 #define NODE_VALIDATORS_MAX 1000        /* validator-set size */
 #define NODE_GENESIS_ACCOUNTS_MAX 100000
 #define NODE_GENESIS_BYTES_MAX (16u << 20)
 #define NODE_RESOURCE_ACTIVE_BOOKINGS_MAX 256 /* active bookings per resource */
-#define NODE_PENDING_PROPOSALS_MAX 64   /* passed, waiting for the next ledger */
 #define NODE_OPEN_PROPOSALS_MAX 256     /* open for voting at once */
-#define NODE_RECORD_BYTES_MAX 65536     /* any stored record */
+#define NODE_RECORD_BYTES_MAX (256u << 10) /* any stored record: 1,000 validators fit */
 
 /* Text forms. */
 #define NODE_ADDRESS_TEXT_BYTES 61      /* 'n' + 60 base32 characters */

@@ -1,5 +1,6 @@
 /*
- * sharing.c — the rules of resources and bookings (spec/transactions.md §3–§9).
+ * sharing.c — the rules of resources and bookings (spec/transactions.md,
+ * the sections on resource.* and booking.*).
  *
  * Money in a booking moves twice.  booking.create moves price + deposit from
  * the renter's balance into the renter's `held` amount (escrow).  The booking
@@ -351,7 +352,8 @@ int ledger__apply_booking_cancel(ledger_state *st, const struct ledger_context *
     return LEDGER_OK;
 }
 
-/* Who may complete when, and with what claim (spec/transactions.md §7). */
+/* Who may complete when, and with what claim (spec/transactions.md,
+ * booking.complete). */
 static int check_completion(ledger_state *st, const struct ledger_context *ctx,
                             const struct node_booking *b, bool source_is_owner, uint64_t claim)
 {
@@ -405,6 +407,8 @@ int ledger__apply_booking_complete(ledger_state *st, const struct ledger_context
     uint64_t to_owner = b.price_total - fee + body->damage_claim;
     if (!node_add_u64(owner->balance, to_owner, &owner->balance) ||
         !node_add_u64(renter->balance, b.deposit - body->damage_claim, &renter->balance))
+        return LEDGER_OVERFLOW;
+    if (renter->completed_as_renter == UINT32_MAX || owner->completed_as_owner == UINT32_MAX)
         return LEDGER_OVERFLOW;
     renter->completed_as_renter++;
     owner->completed_as_owner++;

@@ -10,6 +10,7 @@
  * visited sorted by (table, key), which is what makes the state hash and the
  * storage batch deterministic.
  */
+#define _GNU_SOURCE /* qsort_r */
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,11 +314,11 @@ void ledger_state_release(ledger_state *st)
     free_undo(st);
 }
 
-static const struct entry *sort_base;
-static int compare_entries(const void *a, const void *b)
+static int compare_entries(const void *a, const void *b, void *base)
 {
-    const struct entry *x = &sort_base[*(const uint32_t *)a];
-    const struct entry *y = &sort_base[*(const uint32_t *)b];
+    const struct entry *entries = base;
+    const struct entry *x = &entries[*(const uint32_t *)a];
+    const struct entry *y = &entries[*(const uint32_t *)b];
     if (x->table != y->table)
         return x->table < y->table ? -1 : 1;
     size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
@@ -339,9 +340,7 @@ int ledger_state_changes(ledger_state *st,
     for (uint32_t i = 0; i < st->entry_count; i++)
         if (st->entries[i].dirty)
             order[n++] = i;
-    /* qsort has no context argument; the state is single-threaded. */
-    sort_base = st->entries;
-    qsort(order, n, sizeof *order, compare_entries);
+    qsort_r(order, n, sizeof *order, compare_entries, st->entries);
     int rc = 0;
     for (uint32_t i = 0; i < n && rc == 0; i++) {
         const struct entry *en = &st->entries[order[i]];

@@ -298,6 +298,8 @@ void node_hash_domain(enum node_domain domain, const uint8_t network_id[static N
                       const uint8_t *bytes, size_t len, uint8_t out[static NODE_HASH_BYTES])
 {
     const char *tag = node_domain_tag(domain);
+    if (tag == NULL)
+        tag = ""; /* not a domain: hash under the empty tag, never crash */
     crypto_generichash_state st;
     crypto_generichash_init(&st, NULL, 0, NODE_HASH_BYTES);
     crypto_generichash_update(&st, (const uint8_t *)tag, strlen(tag) + 1);

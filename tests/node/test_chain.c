@@ -177,11 +177,11 @@ static void closed_ledgers_persist_and_index_their_transactions(void **state)
     assert_memory_equal(digest, digest2, NODE_HASH_BYTES);
     uint64_t height;
     uint32_t index;
-    assert_code(ledger_chain_find_tx(c, id, &height, &index), 0);
+    assert_code(ledger_chain_find_tx(c, id, &height, &index, NULL), 0);
     assert_int_equal(height, 4);
     assert_int_equal(index, 2);
     id[0] ^= 1;
-    assert_int_equal(ledger_chain_find_tx(c, id, &height, &index), 1);
+    assert_int_equal(ledger_chain_find_tx(c, id, &height, &index, NULL), 1);
     ledger_chain_close(c);
 }
 

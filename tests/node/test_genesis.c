@@ -131,6 +131,8 @@ static void each_mistake_is_named_by_its_field(void **state)
              "[{\"address\":\"%s\",\"balance\":\"1.00\"},{\"address\":\"%s\",\"balance\":\"2.00\"}]",
              alice, alice);
     expect_error(genesis_text(accounts, NULL, NULL), "listed twice");
+    snprintf(accounts, sizeof accounts, "[{\"address\":\"%s\",\"balance\":\"5.00\"}]", alice);
+    expect_error(genesis_text(accounts, NULL, NULL), "at least one account needs the \"member\" role");
     snprintf(accounts, sizeof accounts, "[{\"address\":\"%s\",\"roles\":[\"admin\"]}]", alice);
     expect_error(genesis_text(accounts, NULL, NULL), "accounts[0].roles[0]");
     snprintf(accounts, sizeof accounts, "[{\"address\":\"%s\",\"roles\":[\"org\"]}]", org);
