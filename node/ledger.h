@@ -94,7 +94,7 @@ enum ledger_table {
     LEDGER_TABLE_VOTES,             /* u64be proposal id || voter key → bool */
     LEDGER_TABLE_GLOBALS,           /* name → params, counters, validators, lists */
     LEDGER_TABLE_STATE_COUNT,       /* tables above are state: in the state hash */
-    LEDGER_TABLE_TX_INDEX = LEDGER_TABLE_STATE_COUNT, /* tx id → u64be height, u32be index */
+    LEDGER_TABLE_TX_INDEX = LEDGER_TABLE_STATE_COUNT, /* tx id → u64be height, u32be index, u16be result */
     LEDGER_TABLE_CERTIFICATES,      /* u64be height → signatures (node/herder.c) */
     LEDGER_TABLE_CONSENSUS,         /* "own" → the node's latest SCP statements */
     LEDGER_TABLE_COUNT
