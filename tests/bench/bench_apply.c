@@ -90,7 +90,7 @@ static double apply_run(const char *dir, struct workload *model, int ledgers, st
             lens[i] = envs[l][i].len;
         }
         struct node_header h;
-        if (ledger_chain_close_ledger(c, model->genesis.close_time + 600 * (uint64_t)(l + 1), txs,
+        if (ledger_chain_close_ledger(c, (model->genesis.close_time + 600 * (uint64_t)(l + 1)) * 1000, txs,
                                       lens, TX_PER_LEDGER, &h) != 0) {
             fprintf(stderr, "bench-apply: ledger %d failed\n", l + 1);
             return -1;
