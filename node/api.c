@@ -308,7 +308,7 @@ static json_t *ledger_json(struct nanumd *d, uint64_t height, bool proofs)
     node_header_encode(h, &header_bytes);
     json_t *header = json_pack("{s:I, s:I, s:o, s:I, s:o, s:o, s:o, s:o}", "version", (json_int_t)h->version,
                                "height", (json_int_t)h->height, "previous_hash", json_hex(h->previous_hash, 32),
-                               "close_time", (json_int_t)h->close_time, "tx_set_hash", json_hex(h->tx_set_hash, 32),
+                               "close_time_ms", (json_int_t)h->close_time_ms, "tx_set_hash", json_hex(h->tx_set_hash, 32),
                                "results_hash", json_hex(h->results_hash, 32), "state_hash",
                                json_hex(h->state_hash, 32), "validator_set_hash", json_hex(h->validator_set_hash, 32));
     uint8_t (*leaves)[NODE_HASH_BYTES] = malloc((blk.tx_count ? blk.tx_count : 1) * sizeof *leaves);
@@ -509,8 +509,8 @@ static void get_status(struct nanumd *d, struct http_response *resp)
     net_peers(d->net, NULL, 0, &peers);
     json_t *obj = json_pack(
         "{s:I, s:o, s:I, s:o, s:s, s:o, s:I, s:b, s:I, s:{s:I, s:I}, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:s}",
-        "height", (json_int_t)last.height, "ledger_hash", json_hex(hash, 32), "close_time",
-        (json_int_t)last.close_time, "network_id", json_hex(d->network_id, 32), "role",
+        "height", (json_int_t)last.height, "ledger_hash", json_hex(hash, 32), "close_time_ms",
+        (json_int_t)last.close_time_ms, "network_id", json_hex(d->network_id, 32), "role",
         d->options.validator ? "validator" : "watcher", "node_key", json_address(d->options.node_pk), "peers",
         (json_int_t)peers, "synced", d->synced, "validators", (json_int_t)d->validators.count, "mempool", "count",
         (json_int_t)node_mempool_count(d->mempool), "bytes", (json_int_t)node_mempool_bytes(d->mempool),

@@ -162,13 +162,14 @@ static int finish_header(ledger_chain *c, struct node_header *h, const uint8_t *
 }
 
 /* Applies txs as ledger last+1 into the overlay and builds its block. */
-static int build_ledger(ledger_chain *c, uint64_t close_time, const uint8_t *const *txs,
+static int build_ledger(ledger_chain *c, uint64_t close_time_ms, const uint8_t *const *txs,
                         const size_t *lens, uint32_t count, struct ledger__verifier *verifier,
                         struct built *out)
 {
     memset(out, 0, sizeof *out);
     node_buf_init(&out->bytes);
-    struct ledger_context ctx = {.height = c->last.height + 1, .close_time = close_time};
+    /* The rules work in seconds (bookings, deadlines); the header keeps ms. */
+    struct ledger_context ctx = {.height = c->last.height + 1, .close_time = close_time_ms / 1000};
     memcpy(ctx.network_id, c->network_id, NODE_HASH_BYTES);
     out->block.results = calloc(count ? count : 1, sizeof *out->block.results);
     if (out->block.results == NULL)
@@ -184,7 +185,7 @@ static int build_ledger(ledger_chain *c, uint64_t close_time, const uint8_t *con
     struct node_header *h = &out->block.header;
     h->version = NODE_HEADER_VERSION;
     h->height = ctx.height;
-    h->close_time = close_time;
+    h->close_time_ms = close_time_ms;
     memcpy(h->previous_hash, c->last_hash, NODE_HASH_BYTES);
     if (rc == 0)
         rc = finish_header(c, h, txs, lens, out->block.results, count);
@@ -210,14 +211,14 @@ static int adopt(ledger_chain *c, struct built *b)
     return rc;
 }
 
-int ledger_chain_close_ledger(ledger_chain *c, uint64_t close_time, const uint8_t *const *txs,
+int ledger_chain_close_ledger(ledger_chain *c, uint64_t close_time_ms, const uint8_t *const *txs,
                               const size_t *lens, uint32_t count, struct node_header *header)
 {
     struct node_params params;
     int rc = ledger_params_get(c->state, &params);
     if (rc != 0)
         return rc < 0 ? rc : NODE_E_STORE;
-    if (close_time <= c->last.close_time)
+    if (close_time_ms <= c->last.close_time_ms)
         return NODE_E_INVALID;
     if (count > params.values[NODE_PARAM_tx_per_ledger_max])
         return NODE_E_TOO_MANY;
@@ -229,7 +230,7 @@ int ledger_chain_close_ledger(ledger_chain *c, uint64_t close_time, const uint8_
                                      &verifier)) != 0)
         return rc;
     struct built b;
-    rc = build_ledger(c, close_time, txs, lens, count, verifier, &b);
+    rc = build_ledger(c, close_time_ms, txs, lens, count, verifier, &b);
     ledger__verifier_finish(verifier);
     if (rc == 0)
         rc = adopt(c, &b);
@@ -249,7 +250,7 @@ int ledger_chain_apply_block(ledger_chain *c, const uint8_t *bytes, size_t len)
         return rc;
     if (given.header.height != c->last.height + 1 ||
         memcmp(given.header.previous_hash, c->last_hash, NODE_HASH_BYTES) != 0 ||
-        given.header.close_time <= c->last.close_time) {
+        given.header.close_time_ms <= c->last.close_time_ms) {
         node_block_free(&given);
         return NODE_E_CHAIN;
     }
@@ -268,7 +269,7 @@ int ledger_chain_apply_block(ledger_chain *c, const uint8_t *bytes, size_t len)
         return rc;
     }
     struct built b;
-    rc = build_ledger(c, given.header.close_time, (const uint8_t *const *)given.tx_bytes,
+    rc = build_ledger(c, given.header.close_time_ms, (const uint8_t *const *)given.tx_bytes,
                       given.tx_lens, given.tx_count, verifier, &b);
     ledger__verifier_finish(verifier);
     /* The replay must reproduce the block exactly: header and results. */
@@ -294,7 +295,7 @@ static int write_genesis(ledger_chain *c, const struct node_genesis *g)
     struct node_header *h = &b.block.header;
     h->version = NODE_HEADER_VERSION;
     h->height = 0;
-    h->close_time = g->close_time;
+    h->close_time_ms = g->close_time * 1000; /* genesis JSON says seconds */
     memset(c->last.state_hash, 0, NODE_HASH_BYTES);
     if (rc == 0)
         rc = finish_header(c, h, NULL, NULL, NULL, 0);

@@ -51,12 +51,12 @@ void ledger_chain_set_validator_check(ledger_chain *c, ledger_validator_check ch
 
 /*
  * Closes the next ledger with transactions txs[0..count) (exact envelope
- * bytes, in order) at close_time, and commits it durably.  Signatures are
+ * bytes, in order) at close_time_ms (unix ms), and commits it durably.  Signatures are
  * verified in parallel first.  On success *header is the new header.
- * close_time must be later than the last ledger's; count at most the
+ * close_time_ms must be later than the last ledger's; count at most the
  * tx_per_ledger_max parameter (NODE_E_INVALID / NODE_E_TOO_MANY otherwise).
  */
-int ledger_chain_close_ledger(ledger_chain *c, uint64_t close_time, const uint8_t *const *txs,
+int ledger_chain_close_ledger(ledger_chain *c, uint64_t close_time_ms, const uint8_t *const *txs,
                               const size_t *lens, uint32_t count, struct node_header *header);
 
 /*

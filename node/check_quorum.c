@@ -33,6 +33,7 @@ struct network {
     char error[512];
 };
 
+/* Records the input problem for the error message; returns -1. */
 static int bad(struct network *net, const char *format, ...)
 {
     va_list ap;
@@ -73,6 +74,7 @@ static long node_index(struct network *net, const char *name)
     return (long)net->count++;
 }
 
+/* The 32-byte library id of node number `index`. */
 static void id_of(size_t index, uint8_t id[SCP_NODE_ID_BYTES])
 {
     memset(id, 0, SCP_NODE_ID_BYTES);
@@ -96,6 +98,7 @@ struct format {
     const char *threshold, *validators, *inner; /* inner NULL: nested in validators */
 };
 
+/* Parses one quorum set (either format) into out, checking its shape. */
 static int parse_qset(struct network *net, const struct format *f, const json_t *obj,
                       struct scp_qset *out, const char *owner, int depth)
 {
@@ -175,6 +178,7 @@ static int parse_node(struct network *net, const struct format *f, const json_t 
     return 0;
 }
 
+/* Parses the whole file in whichever format it is. */
 static int parse_network(struct network *net, const json_t *root)
 {
     static const struct format core = {"t", "v", NULL};
@@ -195,6 +199,7 @@ static int parse_network(struct network *net, const json_t *root)
     return 0;
 }
 
+/* Frees names and quorum sets. */
 static void network_free(struct network *net)
 {
     for (size_t i = 0; i < net->count; i++) {
@@ -207,6 +212,7 @@ static void network_free(struct network *net)
     free(net->listed);
 }
 
+/* Prints the names of a quorum's members, comma-separated. */
 static void print_names(const struct network *net, const uint32_t *members, size_t count)
 {
     for (size_t i = 0; i < count; i++)
@@ -234,6 +240,7 @@ static void report_missing(const struct network *net)
     }
 }
 
+/* Runs the checker and prints the verdict; returns the exit code. */
 static int decide(struct network *net, const char *path)
 {
     struct scp_network_node *nodes = calloc(net->count, sizeof *nodes);

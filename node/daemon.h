@@ -85,6 +85,7 @@ struct nanumd_stats {
 struct nanumd_recent_header {
     uint64_t height;
     uint8_t hash[NODE_HASH_BYTES];
+    struct node_certificate *cert; /* signatures gathered so far (owned) */
 };
 
 struct nanumd {

@@ -29,9 +29,13 @@
 #include "mp.h"
 #include "storage.h"
 
-static uint64_t wall_seconds(void)
+/* The wall clock in unix milliseconds: close times are proposed from it and
+ * checked against it (drift), nothing else. */
+static uint64_t wall_ms(void)
 {
-    return (uint64_t)time(NULL);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static void short_hex(const uint8_t *bytes, char out[17])
@@ -210,8 +214,8 @@ static enum scp_validation validate_value(void *ctx, uint64_t slot, const struct
     struct node_params params;
     if (ledger_params_get(ledger_chain_state(d->chain), &params) != 0)
         return SCP_VALUE_MAYBE_VALID;
-    if (v.close_time <= last.close_time ||
-        v.close_time > wall_seconds() + params.values[NODE_PARAM_close_time_drift_max_s])
+    if (v.close_time_ms <= last.close_time_ms ||
+        v.close_time_ms > wall_ms() + params.values[NODE_PARAM_close_time_drift_max_s] * 1000)
         return SCP_VALUE_INVALID;
     struct nanumd_txset_entry *e = keymap_get(&d->txsets, v.tx_set_hash);
     if (e == NULL)
@@ -231,7 +235,7 @@ static int combine_candidates(void *ctx, uint64_t slot, const struct scp_value *
     struct nanumd *d = ctx;
     (void)slot;
     struct node_value best = {0}, v;
-    uint64_t close_time = 0;
+    uint64_t close_time_ms = 0;
     int64_t best_count = -1;
     for (size_t i = 0; i < count; i++) {
         if (node_value_decode(candidates[i].bytes, candidates[i].size, &v) != 0)
@@ -242,12 +246,12 @@ static int combine_candidates(void *ctx, uint64_t slot, const struct scp_value *
             best = v;
             best_count = n;
         }
-        if (v.close_time > close_time)
-            close_time = v.close_time;
+        if (v.close_time_ms > close_time_ms)
+            close_time_ms = v.close_time_ms;
     }
     if (best_count < 0)
         return -1;
-    best.close_time = close_time;
+    best.close_time_ms = close_time_ms;
     struct node_buf b;
     node_buf_init(&b);
     int rc = node_value_encode(&best, &b);
@@ -334,7 +338,7 @@ static void emit_equivocating(struct nanumd *d, const struct scp_envelope *envel
         struct node_value v;
         if (n->votes_count == 0 || node_value_decode(n->votes[0].bytes, n->votes[0].size, &v) != 0)
             continue;
-        v.close_time += i + 1; /* a different value for each peer */
+        v.close_time_ms += i + 1; /* a different value for each peer */
         struct node_buf b;
         node_buf_init(&b);
         node_value_encode(&v, &b);
@@ -457,22 +461,29 @@ bool nanumd_certificate_valid(struct nanumd *d, const uint8_t hash[static NODE_H
     return quorum;
 }
 
-/* Adds a checked signature of our own ledger `height` to its certificate;
- * stores the certificate when it first reaches a quorum and when complete. */
+/* Adds a checked signature of our own recent ledger to its certificate,
+ * gathered in memory; stores the certificate when it first reaches a quorum
+ * and again when every validator has signed (two writes per ledger, not one
+ * per signature). */
 static void certificate_add(struct nanumd *d, const struct node_ledger_sig *sig)
 {
-    struct node_certificate *cert = malloc(sizeof *cert);
-    if (cert == NULL || nanumd_certificate_load(d, sig->height, cert) != 0) {
-        free(cert);
+    struct nanumd_recent_header *r = &d->recent[sig->height % NANUMD_RECENT_HEADERS];
+    if (r->height != sig->height)
         return;
+    if (r->cert == NULL) {
+        r->cert = malloc(sizeof *r->cert);
+        if (r->cert == NULL || nanumd_certificate_load(d, sig->height, r->cert) != 0) {
+            free(r->cert);
+            r->cert = NULL;
+            return;
+        }
     }
-    bool had_quorum = nanumd_certificate_valid(d, sig->header_hash, cert);
-    if (node_certificate_add(cert, sig->node_key, sig->signature)) {
-        bool quorum = nanumd_certificate_valid(d, sig->header_hash, cert);
-        if ((quorum && !had_quorum) || cert->count == d->validators.count || cert->count == 1)
-            nanumd_certificate_store(d, sig->height, cert);
+    bool had_quorum = nanumd_certificate_valid(d, sig->header_hash, r->cert);
+    if (node_certificate_add(r->cert, sig->node_key, sig->signature)) {
+        bool quorum = nanumd_certificate_valid(d, sig->header_hash, r->cert);
+        if ((quorum && !had_quorum) || (quorum && r->cert->count == d->validators.count))
+            nanumd_certificate_store(d, sig->height, r->cert);
     }
-    free(cert);
 }
 
 /* Checks one ledger signature against our own header for that height. */
@@ -522,6 +533,8 @@ void nanumd_herder_receive_ledger_sig(struct nanumd *d, const uint8_t *bytes, si
 static void sign_ledger(struct nanumd *d, const struct node_header *header, const uint8_t hash[NODE_HASH_BYTES])
 {
     struct nanumd_recent_header *r = &d->recent[header->height % NANUMD_RECENT_HEADERS];
+    free(r->cert); /* the slot's previous ledger is long settled */
+    r->cert = NULL;
     r->height = header->height;
     memcpy(r->hash, hash, NODE_HASH_BYTES);
     if (d->options.validator && is_validator(d, d->options.node_pk)) {
@@ -545,6 +558,8 @@ static void sign_ledger(struct nanumd *d, const struct node_header *header, cons
     }
     d->pending_sig_count = kept;
 }
+
+static void retry_parked(struct nanumd *d);
 
 /* --- Applying what was decided -------------------------------------------------------- */
 
@@ -571,6 +586,8 @@ void nanumd_herder_ledger_committed(struct nanumd *d, const struct node_header *
     nanumd_herder_refresh_validators(d);
     nanumd_overlay_send_status(d, 0);
     ledger_state_clear(st);
+    /* Peers that closed first may already be nominating the new slot. */
+    retry_parked(d);
 }
 
 /* Counts applied and failed transactions of the block just committed. */
@@ -613,7 +630,7 @@ static void apply_externalized(uv_timer_t *t)
     }
     uint64_t started = uv_now(d->loop);
     struct node_header header;
-    int rc = ledger_chain_close_ledger(d->chain, v.close_time, set->txs, set->lens, set->count, &header);
+    int rc = ledger_chain_close_ledger(d->chain, v.close_time_ms, set->txs, set->lens, set->count, &header);
     if (rc != 0) {
         NODE_LOG(NODE_LOG_ERROR, "ledger_close_failed", "slot=%llu error=%s", (unsigned long long)d->externalized_slot,
                  node_errname(rc));
@@ -671,8 +688,8 @@ static void nominate(struct nanumd *d)
     if (node_txset_encode(e->set, &b) == 0)
         nanumd_overlay_broadcast(d, NODE_MSG_TXSET, &b);
     node_buf_reset(&b);
-    uint64_t now_s = wall_seconds();
-    struct node_value v = {.close_time = now_s > last.close_time ? now_s : last.close_time + 1};
+    uint64_t now_ms = wall_ms();
+    struct node_value v = {.close_time_ms = now_ms > last.close_time_ms ? now_ms : last.close_time_ms + 1};
     memcpy(v.tx_set_hash, e->set->hash, NODE_HASH_BYTES);
     struct scp_value value, previous = {.size = NODE_HASH_BYTES};
     memcpy(previous.bytes, last_hash, NODE_HASH_BYTES);
@@ -1052,4 +1069,8 @@ void nanumd_herder_stop(struct nanumd *d)
     keymap_free(&d->watch);
     free(d->pending);
     free(d->pending_sigs);
+    for (int i = 0; i < NANUMD_RECENT_HEADERS; i++) {
+        free(d->recent[i].cert);
+        d->recent[i].cert = NULL;
+    }
 }

@@ -491,7 +491,7 @@ struct node_header {
     uint32_t version; /* NODE_HEADER_VERSION */
     uint64_t height;
     uint8_t previous_hash[NODE_HASH_BYTES];
-    uint64_t close_time; /* unix seconds */
+    uint64_t close_time_ms; /* unix milliseconds: ledgers close many times a second */
     uint8_t tx_set_hash[NODE_HASH_BYTES];   /* Merkle root of the envelopes */
     uint8_t results_hash[NODE_HASH_BYTES];
     uint8_t state_hash[NODE_HASH_BYTES];

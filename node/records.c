@@ -344,7 +344,7 @@ int node_header_encode(const struct node_header *h, struct node_buf *out)
     msgpack_pack_uint64(&pk, h->version);
     msgpack_pack_uint64(&pk, h->height);
     node__pack_bin(&pk, h->previous_hash, NODE_HASH_BYTES);
-    msgpack_pack_uint64(&pk, h->close_time);
+    msgpack_pack_uint64(&pk, h->close_time_ms);
     node__pack_bin(&pk, h->tx_set_hash, NODE_HASH_BYTES);
     node__pack_bin(&pk, h->results_hash, NODE_HASH_BYTES);
     node__pack_bin(&pk, h->state_hash, NODE_HASH_BYTES);
@@ -360,7 +360,7 @@ static int read_header(struct node__reader *r, struct node_header *h)
         return NODE_E_VERSION;
     TRY(node__read_uint(r, UINT64_MAX, &h->height));
     TRY(node__read_bin_fixed(r, h->previous_hash, NODE_HASH_BYTES));
-    TRY(node__read_uint(r, UINT64_MAX, &h->close_time));
+    TRY(node__read_uint(r, UINT64_MAX, &h->close_time_ms));
     TRY(node__read_bin_fixed(r, h->tx_set_hash, NODE_HASH_BYTES));
     TRY(node__read_bin_fixed(r, h->results_hash, NODE_HASH_BYTES));
     TRY(node__read_bin_fixed(r, h->state_hash, NODE_HASH_BYTES));
