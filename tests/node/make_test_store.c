@@ -66,8 +66,8 @@ int main(int argc, char **argv)
         struct node_buf envs[20];
         const uint8_t *txs[20];
         size_t lens[20];
-        uint64_t t = last.close_time + 60 * (uint64_t)l;
-        wl_ledger(&w, t, 20, envs);
+        uint64_t t = last.close_time_ms + 60000 * (uint64_t)l;
+        wl_ledger(&w, t / 1000, 20, envs);
         for (int i = 0; i < 20; i++) {
             txs[i] = envs[i].data;
             lens[i] = envs[i].len;

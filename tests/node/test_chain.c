@@ -83,16 +83,16 @@ static uint32_t close_ledger(ledger_chain *c, struct workload *w, uint32_t n,
     struct node_header last;
     uint8_t hash[NODE_HASH_BYTES];
     ledger_chain_last(c, &last, hash);
-    uint64_t close_time = last.close_time + 1800;
+    uint64_t close_time_ms = last.close_time_ms + 1800 * 1000;
     struct node_buf *envs = calloc(n ? n : 1, sizeof *envs);
     const uint8_t **txs = calloc(n ? n : 1, sizeof *txs);
     size_t *lens = calloc(n ? n : 1, sizeof *lens);
-    wl_ledger(w, close_time, n, envs);
+    wl_ledger(w, close_time_ms / 1000, n, envs);
     for (uint32_t i = 0; i < n; i++) {
         txs[i] = envs[i].data;
         lens[i] = envs[i].len;
     }
-    assert_code(ledger_chain_close_ledger(c, close_time, txs, lens, n, h), 0);
+    assert_code(ledger_chain_close_ledger(c, close_time_ms, txs, lens, n, h), 0);
     uint32_t ok = 0;
     uint8_t *bytes;
     size_t len;
@@ -119,7 +119,7 @@ static void genesis_is_ledger_zero_and_survives_reopen(void **state)
     uint8_t hash[NODE_HASH_BYTES], again[NODE_HASH_BYTES];
     ledger_chain_last(c, &h, hash);
     assert_int_equal(h.height, 0);
-    assert_int_equal(h.close_time, e->w->genesis.close_time);
+    assert_int_equal(h.close_time_ms, e->w->genesis.close_time * 1000);
     ledger_chain_close(c);
     c = open_chain(e, 0);
     ledger_chain_last(c, &h, again);
@@ -260,13 +260,13 @@ static void injected_failure_during_commit_leaves_nothing_after_reopen(void **st
         const uint8_t *txs[10];
         size_t lens[10];
         struct workload copy = *e->w; /* do not advance the real model */
-        wl_ledger(&copy, h.close_time + 60, 10, envs);
+        wl_ledger(&copy, h.close_time_ms / 1000 + 60, 10, envs);
         for (int k = 0; k < 10; k++) {
             txs[k] = envs[k].data;
             lens[k] = envs[k].len;
         }
         struct node_header failed;
-        assert_code(ledger_chain_close_ledger(c, h.close_time + 60, txs, lens, 10, &failed),
+        assert_code(ledger_chain_close_ledger(c, h.close_time_ms + 60000, txs, lens, 10, &failed),
                     NODE_E_STORE);
         for (int k = 0; k < 10; k++)
             node_buf_free(&envs[k]);

@@ -222,7 +222,7 @@ static void header_and_block_round_trip(void **state)
     memset(&blk, 0, sizeof blk);
     blk.header.version = NODE_HEADER_VERSION;
     blk.header.height = 77;
-    blk.header.close_time = 1767225700;
+    blk.header.close_time_ms = 1767225700123;
     memset(blk.header.previous_hash, 0xab, NODE_HASH_BYTES);
     struct node_buf envs[3];
     uint8_t *bytes[3];
