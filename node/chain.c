@@ -214,6 +214,13 @@ static int adopt(ledger_chain *c, struct built *b)
 int ledger_chain_close_ledger(ledger_chain *c, uint64_t close_time_ms, const uint8_t *const *txs,
                               const size_t *lens, uint32_t count, struct node_header *header)
 {
+    return ledger_chain_close_ledger_checked(c, close_time_ms, txs, lens, count, NULL, header);
+}
+
+int ledger_chain_close_ledger_checked(ledger_chain *c, uint64_t close_time_ms, const uint8_t *const *txs,
+                                      const size_t *lens, uint32_t count, const bool *checked,
+                                      struct node_header *header)
+{
     struct node_params params;
     int rc = ledger_params_get(c->state, &params);
     if (rc != 0)
@@ -226,7 +233,7 @@ int ledger_chain_close_ledger(ledger_chain *c, uint64_t close_time_ms, const uin
         if (lens[i] > NODE_TX_BYTES_MAX)
             return NODE_E_TOO_LONG; /* the block could not be read back */
     struct ledger__verifier *verifier;
-    if ((rc = ledger__verifier_start(c->network_id, txs, lens, count, c->verify_threads,
+    if ((rc = ledger__verifier_start(c->network_id, txs, lens, count, checked, c->verify_threads,
                                      &verifier)) != 0)
         return rc;
     struct built b;
@@ -263,7 +270,7 @@ int ledger_chain_apply_block(ledger_chain *c, const uint8_t *bytes, size_t len)
     }
     struct ledger__verifier *verifier;
     if ((rc = ledger__verifier_start(c->network_id, (const uint8_t *const *)given.tx_bytes,
-                                     given.tx_lens, given.tx_count, c->verify_threads,
+                                     given.tx_lens, given.tx_count, NULL, c->verify_threads,
                                      &verifier)) != 0) {
         node_block_free(&given);
         return rc;

@@ -60,6 +60,16 @@ int ledger_chain_close_ledger(ledger_chain *c, uint64_t close_time_ms, const uin
                               const size_t *lens, uint32_t count, struct node_header *header);
 
 /*
+ * The same, for a node that already checked some signatures (when it admitted
+ * the transactions to its mempool): checked[i] true means envelope i's
+ * signature is known to verify on this network, and it is not checked again.
+ * checked may be NULL.
+ */
+int ledger_chain_close_ledger_checked(ledger_chain *c, uint64_t close_time_ms, const uint8_t *const *txs,
+                                      const size_t *lens, uint32_t count, const bool *checked,
+                                      struct node_header *header);
+
+/*
  * Applies a block received from elsewhere (catch-up, replay): checks it
  * extends the chain, re-applies its transactions and checks that the
  * resulting header is byte-identical to the block's; only then commits it.

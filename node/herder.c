@@ -188,7 +188,8 @@ static bool txset_valid(struct nanumd *d, const struct node_txset *set)
             break;
         }
         (*expected)++;
-        if (!node_mempool_contains(d->mempool, id) && node_envelope_verify(&env, d->network_id) != 0)
+        bool checked = node_mempool_contains_exact(d->mempool, id, set->txs[i], set->lens[i]);
+        if (!checked && node_envelope_verify(&env, d->network_id) != 0)
             ok = false;
     }
     keymap_free(&next_seq);
@@ -630,7 +631,18 @@ static void apply_externalized(uv_timer_t *t)
     }
     uint64_t started = uv_now(d->loop);
     struct node_header header;
-    int rc = ledger_chain_close_ledger(d->chain, v.close_time_ms, set->txs, set->lens, set->count, &header);
+    /* Signatures checked when our mempool admitted them are not checked again. */
+    bool *checked = calloc(set->count ? set->count : 1, sizeof *checked);
+    for (uint32_t i = 0; checked != NULL && i < set->count; i++) {
+        struct node_tx_envelope env;
+        uint8_t id[NODE_HASH_BYTES];
+        checked[i] = node_envelope_decode(set->txs[i], set->lens[i], &env) == 0 &&
+                     node_tx_hash(&env.tx, d->network_id, id) == 0 &&
+                     node_mempool_contains_exact(d->mempool, id, set->txs[i], set->lens[i]);
+    }
+    int rc = ledger_chain_close_ledger_checked(d->chain, v.close_time_ms, set->txs, set->lens, set->count,
+                                               checked, &header);
+    free(checked);
     if (rc != 0) {
         NODE_LOG(NODE_LOG_ERROR, "ledger_close_failed", "slot=%llu error=%s", (unsigned long long)d->externalized_slot,
                  node_errname(rc));

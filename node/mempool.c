@@ -111,6 +111,13 @@ bool node_mempool_contains(const node_mempool *m, const uint8_t id[static NODE_H
     return keymap_get(&m->by_id, id) != NULL;
 }
 
+bool node_mempool_contains_exact(const node_mempool *m, const uint8_t id[static NODE_HASH_BYTES],
+                                 const uint8_t *bytes, size_t len)
+{
+    const struct entry *e = keymap_get(&m->by_id, id);
+    return e != NULL && e->len == len && memcmp(e->bytes, bytes, len) == 0;
+}
+
 uint32_t node_mempool_count(const node_mempool *m)
 {
     return (uint32_t)m->by_id.count;

@@ -69,6 +69,10 @@ int node_mempool_add(node_mempool *m, ledger_state *state, const uint8_t *bytes,
 
 /* True if a transaction with this id waits in the pool. */
 bool node_mempool_contains(const node_mempool *m, const uint8_t id[static NODE_HASH_BYTES]);
+/* True if exactly these envelope bytes (signature included) wait in the pool:
+ * their signature was checked at admission. */
+bool node_mempool_contains_exact(const node_mempool *m, const uint8_t id[static NODE_HASH_BYTES],
+                                 const uint8_t *bytes, size_t len);
 
 uint32_t node_mempool_count(const node_mempool *m);
 uint64_t node_mempool_bytes(const node_mempool *m);
