@@ -39,12 +39,19 @@ log="$dir.test.log"
 meson test -C "$dir" --print-errorlogs --num-processes 2 "${test_args[@]}" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
-# meson's summary lines look like "Ok:                 12".
-count() { sed -nE "s/^$1:[[:space:]]+([0-9]+)[[:space:]]*$/\1/p" "$log" | tail -n1; }
-ok=$(count 'Ok'); xfail=$(count 'Expected Fail')
-fail=$(count 'Fail'); xpass=$(count 'Unexpected Pass'); timeout=$(count 'Timeout')
-passed=$(( ${ok:-0} + ${xfail:-0} ))
-failed=$(( ${fail:-0} + ${xpass:-0} + ${timeout:-0} ))
+# Count test cases, not test programs: a TAP test's line ends with
+# "N subtests passed" (all passed) or "N/M subtests passed" (some failed);
+# any other line counts as one case.
+read -r passed failed < <(awk '
+  /^ *[0-9]+\/[0-9]+ / {
+    ok = ($0 ~ / OK / || $0 ~ / EXPECTEDFAIL /)
+    if (match($0, /[0-9]+\/[0-9]+ subtests passed/)) {
+      split(substr($0, RSTART, RLENGTH), f, /[\/ ]/); p += f[1]; q += f[2] - f[1]
+    } else if (match($0, /[0-9]+ subtests passed/)) {
+      split(substr($0, RSTART, RLENGTH), f, / /); p += f[1]
+    } else if (ok) { p += 1 } else { q += 1 }
+  }
+  END { print p + 0, q + 0 }' "$log")
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 echo "$passed passed, $failed failed"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]
