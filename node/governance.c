@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "ledger_internal.h"
+#include "quorum.h"
 
 /* --- Validator sets -------------------------------------------------------------- */
 
@@ -37,6 +38,11 @@ unsigned ledger__validator_set_check(ledger_state *st, const struct node_validat
         if (rc != 0 || !(org.flags & NODE_ACCOUNT_ORG))
             return LEDGER_NOT_ORG;
     }
+    struct node_params params;
+    if (ledger_params_get(st, &params) != 0)
+        return LEDGER_QUORUM_LOST;
+    if (!node_quorum_intersects(set, params.values[NODE_PARAM_quorum_threshold_bp]))
+        return LEDGER_QUORUM_LOST;
     return ledger__validator_check(st, set);
 }
 
@@ -117,9 +123,19 @@ static int proposal_valid(ledger_state *st, const struct node_proposal_body *bod
         LEDGER_TRY(ledger_counters_get(st, &counters));
         return counters.member_count > 1 ? LEDGER_OK : LEDGER_BAD_PROPOSAL;
     case NODE_PROPOSAL_PARAM_SET:
-        return node_param_valid(body->u.param_set.param_id, body->u.param_set.value)
-                   ? LEDGER_OK
-                   : LEDGER_BAD_PROPOSAL;
+        if (!node_param_valid(body->u.param_set.param_id, body->u.param_set.value))
+            return LEDGER_BAD_PROPOSAL;
+        if (body->u.param_set.param_id == NODE_PARAM_quorum_threshold_bp) {
+            /* A lower threshold may let two quorums miss each other. */
+            struct node_validator_set now;
+            rc = ledger_validators_get(st, &now);
+            if (rc != 0)
+                return rc < 0 ? rc : NODE_E_STORE;
+            bool ok = node_quorum_intersects(&now, body->u.param_set.value);
+            node_validator_set_free(&now);
+            return ok ? LEDGER_OK : LEDGER_QUORUM_LOST;
+        }
+        return LEDGER_OK;
     case NODE_PROPOSAL_TREASURY_PAY:
         if (body->u.treasury_pay.amount == 0)
             return LEDGER_ZERO_AMOUNT;

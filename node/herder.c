@@ -13,8 +13,9 @@
  * the signature flooded; signatures from a quorum of validators make the
  * ledger's certificate (stored in the certificates table).
  *
- * The quorum set is derived from the ledger's validator set: one inner set
- * per org (a simple majority of its validators), and ⌊2n/3⌋ + 1 of the n
+ * The quorum set is derived from the ledger's validator set and the
+ * quorum_threshold_bp parameter (node/quorum.h): one inner set per org (a
+ * simple majority of its validators), and by default ⌊2n/3⌋ + 1 of the n
  * orgs at the top (DESIGN §5).
  *
  * Read next: node/overlay.c, node/catchup.c.
@@ -25,6 +26,7 @@
 #include <time.h>
 
 #include "daemon.h"
+#include "quorum.h"
 #include "log.h"
 #include "mp.h"
 #include "storage.h"
@@ -41,55 +43,6 @@ static uint64_t wall_ms(void)
 static void short_hex(const uint8_t *bytes, char out[17])
 {
     node_hex_encode(bytes, 8, out);
-}
-
-/* --- The quorum set ------------------------------------------------------------- */
-
-struct qset_org {
-    uint8_t org[NODE_KEY_BYTES];
-    uint32_t count;
-};
-
-/* Builds the default quorum set of the validator set into one heap block. */
-static int build_qset(const struct node_validator_set *set, struct scp_qset **out)
-{
-    uint32_t orgs = 0;
-    struct qset_org *list = calloc(set->count ? set->count : 1, sizeof *list);
-    if (list == NULL)
-        return NODE_E_NOMEM;
-    for (uint32_t i = 0; i < set->count; i++) {
-        uint32_t k = 0;
-        while (k < orgs && memcmp(list[k].org, set->validators[i].org, NODE_KEY_BYTES) != 0)
-            k++;
-        if (k == orgs)
-            memcpy(list[orgs++].org, set->validators[i].org, NODE_KEY_BYTES);
-        list[k].count++;
-    }
-    /* One block: the top set, the inner sets, then every id. */
-    size_t bytes = sizeof(struct scp_qset) * (1 + orgs) + (size_t)set->count * SCP_NODE_ID_BYTES;
-    uint8_t *block = calloc(1, bytes);
-    if (block == NULL) {
-        free(list);
-        return NODE_E_NOMEM;
-    }
-    struct scp_qset *top = (struct scp_qset *)block;
-    struct scp_qset *inner = top + 1;
-    uint8_t (*ids)[SCP_NODE_ID_BYTES] = (uint8_t(*)[SCP_NODE_ID_BYTES])(inner + orgs);
-    uint32_t used = 0;
-    for (uint32_t k = 0; k < orgs; k++) {
-        inner[k].validators = (const uint8_t(*)[SCP_NODE_ID_BYTES])&ids[used];
-        for (uint32_t i = 0; i < set->count; i++)
-            if (memcmp(set->validators[i].org, list[k].org, NODE_KEY_BYTES) == 0)
-                memcpy(ids[used++], set->validators[i].node_key, SCP_NODE_ID_BYTES);
-        inner[k].validators_count = list[k].count;
-        inner[k].threshold = list[k].count / 2 + 1;
-    }
-    top->inner = inner;
-    top->inner_count = orgs;
-    top->threshold = (2 * orgs) / 3 + 1;
-    free(list);
-    *out = top;
-    return 0;
 }
 
 /* --- Tx sets ---------------------------------------------------------------------- */
@@ -959,13 +912,23 @@ int nanumd_herder_refresh_validators(struct nanumd *d)
     int rc = ledger_validators_get(ledger_chain_state(d->chain), &set);
     if (rc != 0)
         return rc < 0 ? rc : NODE_E_STORE;
-    node_validator_set_hash(&set, hash);
+    struct node_params params;
+    if ((rc = ledger_params_get(ledger_chain_state(d->chain), &params)) != 0) {
+        node_validator_set_free(&set);
+        return rc < 0 ? rc : NODE_E_STORE;
+    }
+    /* The quorum set depends on the set and on the threshold parameter. */
+    uint8_t set_hash[NODE_HASH_BYTES + 8];
+    node_validator_set_hash(&set, set_hash);
+    for (int k = 0; k < 8; k++)
+        set_hash[NODE_HASH_BYTES + k] = (uint8_t)(params.values[NODE_PARAM_quorum_threshold_bp] >> (56 - 8 * k));
+    node_hash(set_hash, sizeof set_hash, hash);
     if (d->scp != NULL && memcmp(hash, d->validator_set_hash, NODE_HASH_BYTES) == 0) {
         node_validator_set_free(&set);
         return 0;
     }
     struct scp_qset *qset;
-    if ((rc = build_qset(&set, &qset)) != 0) {
+    if ((rc = node_quorum_build(&set, params.values[NODE_PARAM_quorum_threshold_bp], &qset)) != 0) {
         node_validator_set_free(&set);
         return rc;
     }

@@ -251,7 +251,8 @@ const char *node_proposal_kind_name(unsigned kind);
     X(8, idle_close_ms, 5000, 100, 3600000)                                       \
     X(9, booking_duration_max_s, 2592000, 3600, 31536000)                         \
     X(10, booking_backdate_max_s, 900, 0, 86400)                                  \
-    X(11, close_time_drift_max_s, 10, 1, 3600)
+    X(11, close_time_drift_max_s, 10, 1, 3600)                                    \
+    X(12, quorum_threshold_bp, 6667, 1, 10000)  /* orgs needed at the top of the quorum set */
 
 enum node_param_id {
 #define NODE_PARAM_ENUM(id, name, def, min, max) NODE_PARAM_##name = id,
