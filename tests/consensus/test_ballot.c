@@ -321,6 +321,30 @@ static void restored_node_never_contradicts_its_persisted_statement(void **state
     fixture_free(f);
 }
 
+/* Slots are bounded (SCP_SLOTS_MAX); purging frees them and their timers. */
+static void slots_are_bounded_and_purging_frees_them(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(3, 4);
+    start_ballot(f, "x");
+    assert_int_equal(send_prepare(f, 1, 1, "x", 0, NULL, 0, NULL, 0, 0), 0);
+    assert_int_equal(send_prepare(f, 2, 1, "x", 0, NULL, 0, NULL, 0, 0), 0);
+    assert_true(f->fake.timers[SCP_TIMER_BALLOT].armed);
+    const struct scp_envelope *latest[8];
+    assert_int_equal(scp_latest_envelopes(f->scp, SLOT, latest, 8), 7); /* 3 ballots, 4 nominations */
+    struct scp_value v, prev;
+    test_value(&v, "y");
+    test_value(&prev, "p");
+    for (uint64_t s = 100; s < 100 + SCP_SLOTS_MAX - 1; s++)
+        assert_int_equal(scp_nominate(f->scp, s, &v, &prev), 0);
+    assert_int_equal(scp_nominate(f->scp, 999, &v, &prev), SCP_E_SLOT_LIMIT);
+    scp_purge_slots_below(f->scp, SLOT + 1);
+    assert_false(f->fake.timers[SCP_TIMER_BALLOT].armed);
+    assert_int_equal(scp_latest_envelopes(f->scp, SLOT, latest, 8), 0);
+    assert_int_equal(scp_nominate(f->scp, 999, &v, &prev), 0);
+    fixture_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -342,6 +366,7 @@ int main(void)
         cmocka_unit_test(bad_signature_unknown_qset_and_invalid_value_are_refused),
         cmocka_unit_test(own_statements_are_persisted_before_every_emission),
         cmocka_unit_test(restored_node_never_contradicts_its_persisted_statement),
+        cmocka_unit_test(slots_are_bounded_and_purging_frees_them),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
