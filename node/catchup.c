@@ -60,21 +60,78 @@ int nanumd_certificate_store(struct nanumd *d, uint64_t height, const struct nod
     return rc == 0 ? 0 : NODE_E_STORE;
 }
 
-/* Sends get_ledgers for the ledgers after ours to `peer` (0: any peer up). */
+/* --- What peers claim ---------------------------------------------------------- */
+
+static void recompute_best(struct nanumd *d)
+{
+    uint64_t best = 0;
+    for (uint32_t i = 0; i < d->peer_height_count; i++)
+        if (d->peer_heights[i].height > best)
+            best = d->peer_heights[i].height;
+    d->best_peer_height = best;
+}
+
+/* Records what a connected peer says its height is.  Claims are believed
+ * only until the peer fails to serve them (disbelieve below). */
+static void set_peer_height(struct nanumd *d, uint64_t peer, uint64_t height)
+{
+    uint32_t i = 0;
+    while (i < d->peer_height_count && d->peer_heights[i].peer != peer)
+        i++;
+    if (i == d->peer_height_count) {
+        if (i == NANUMD_PEER_HEIGHTS_MAX)
+            return;
+        d->peer_heights[d->peer_height_count++].peer = peer;
+    }
+    d->peer_heights[i].height = height;
+    recompute_best(d);
+}
+
+void nanumd_catchup_forget_peer(struct nanumd *d, uint64_t peer)
+{
+    for (uint32_t i = 0; i < d->peer_height_count; i++)
+        if (d->peer_heights[i].peer == peer) {
+            d->peer_heights[i] = d->peer_heights[--d->peer_height_count];
+            break;
+        }
+    recompute_best(d);
+}
+
+/* A peer that claimed ledgers but did not deliver them: its claim no longer
+ * counts (a lying peer must not keep us "behind" and out of consensus). */
+static void disbelieve(struct nanumd *d, uint64_t peer, uint64_t our_height)
+{
+    for (uint32_t i = 0; i < d->peer_height_count; i++)
+        if (d->peer_heights[i].peer == peer && d->peer_heights[i].height > our_height)
+            d->peer_heights[i].height = our_height;
+    recompute_best(d);
+}
+
+/* A peer that claims to be ahead, rotating so a silent one cannot stall us;
+ * 0 if none is. */
+static uint64_t pick_peer_ahead(struct nanumd *d, uint64_t our_height)
+{
+    uint32_t ahead = 0;
+    for (uint32_t i = 0; i < d->peer_height_count; i++)
+        ahead += d->peer_heights[i].height > our_height;
+    if (ahead == 0)
+        return 0;
+    uint32_t pick = (uint32_t)((our_height + uv_now(d->loop) / NANUMD_CATCHUP_TIMEOUT_MS) % ahead);
+    for (uint32_t i = 0; i < d->peer_height_count; i++)
+        if (d->peer_heights[i].height > our_height && pick-- == 0)
+            return d->peer_heights[i].peer;
+    return 0;
+}
+
+/* Sends get_ledgers for the ledgers after ours to `peer` (0: a peer ahead). */
 static void request_ledgers(struct nanumd *d, uint64_t peer)
 {
     struct node_header last;
     uint8_t hash[NODE_HASH_BYTES];
     ledger_chain_last(d->chain, &last, hash);
-    if (peer == 0) {
-        net_peer_info peers[NANUMD_PEERS_MAX];
-        size_t count = 0;
-        net_peers(d->net, peers, NANUMD_PEERS_MAX, &count);
-        if (count == 0)
-            return;
-        /* Rotate over peers so a silent one does not stall us. */
-        peer = peers[(last.height + uv_now(d->loop) / NANUMD_CATCHUP_TIMEOUT_MS) % count].id;
-    }
+    if (peer == 0 && (peer = pick_peer_ahead(d, last.height)) == 0)
+        return;
+    d->catchup_peer = peer;
     struct node_range r = {.from = last.height + 1, .count = NODE_LEDGERS_BATCH_MAX};
     struct node_buf b;
     node_buf_init(&b);
@@ -103,8 +160,7 @@ void nanumd_catchup_on_status(struct nanumd *d, uint64_t peer, const uint8_t *by
     struct node_status s;
     if (node_status_decode(bytes, len, &s) != 0)
         return;
-    if (s.height > d->best_peer_height)
-        d->best_peer_height = s.height;
+    set_peer_height(d, peer, s.height);
     struct node_header last;
     uint8_t hash[NODE_HASH_BYTES];
     ledger_chain_last(d->chain, &last, hash);
@@ -265,8 +321,8 @@ void nanumd_catchup_on_ledgers(struct nanumd *d, uint64_t peer, const uint8_t *b
     uint8_t hash[NODE_HASH_BYTES];
     ledger_chain_last(d->chain, &last, hash);
     d->catchup_requested_ms = 0;
-    if (last.height > d->best_peer_height)
-        d->best_peer_height = last.height;
+    if (applied == 0)
+        disbelieve(d, peer, last.height);
     if (applied > 0 && last.height < d->best_peer_height) {
         log_progress(d, last.height, false);
         request_ledgers(d, peer);
@@ -281,6 +337,10 @@ void nanumd_catchup_tick(struct nanumd *d)
     uint64_t now = uv_now(d->loop);
     if (d->catchup_requested_ms != 0 && now > d->catchup_requested_ms + NANUMD_CATCHUP_TIMEOUT_MS) {
         d->catchup_requested_ms = 0;
+        struct node_header before;
+        uint8_t before_hash[NODE_HASH_BYTES];
+        ledger_chain_last(d->chain, &before, before_hash);
+        disbelieve(d, d->catchup_peer, before.height);
         request_ledgers(d, 0); /* unanswered: ask someone else */
     }
     struct node_header last;

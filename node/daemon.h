@@ -35,6 +35,8 @@
 #define NANUMD_TICK_MS 10                /* how often the close conditions are checked */
 #define NANUMD_CATCHUP_TIMEOUT_MS 5000   /* a ledgers request unanswered this long is retried */
 #define NANUMD_REBROADCAST_MS 2000       /* own latest SCP statements re-sent this often */
+#define NANUMD_PEER_HEIGHTS_MAX 128      /* peers whose claimed height is remembered */
+#define NANUMD_TXSET_REQUEST_MS 1000     /* a missing tx set is asked for again after this */
 
 /* What the daemon is told to be (from the config file, node/daemon.c). */
 struct nanumd_options {
@@ -61,7 +63,8 @@ struct nanumd_options {
 
 struct nanumd_txset_entry {
     struct node_txset *set;
-    bool checked, valid;
+    bool valid;
+    uint64_t checked_slot; /* the verdict holds for this slot only (0: none) */
     uint64_t added_ms;
 };
 
@@ -98,6 +101,7 @@ struct nanumd {
     net_node *net;
     struct http_server *http;
     bool stopping;
+    bool herder_started;            /* its handles exist and must be closed */
 
     /* consensus */
     struct scp *scp;
@@ -117,6 +121,7 @@ struct nanumd {
     struct scp_value externalized_value;
     uint64_t last_rebroadcast_ms;
     struct keymap txsets;           /* Merkle root → nanumd_txset_entry */
+    struct keymap txset_requests;   /* Merkle root → uint64_t ms of the last get_txset */
     struct nanumd_pending_envelope *pending;
     uint32_t pending_count;
     /* equivocation watch: last nomination seen per validator for slot */
@@ -129,7 +134,13 @@ struct nanumd {
     uint32_t pending_sig_count;
 
     /* catch-up */
-    uint64_t best_peer_height;
+    uint64_t best_peer_height;      /* the highest height a connected peer claims */
+    uint64_t catchup_peer;          /* asked last; 0: none */
+    uint32_t peer_height_count;
+    struct {
+        uint64_t peer;
+        uint64_t height;
+    } peer_heights[NANUMD_PEER_HEIGHTS_MAX];
     uint64_t catchup_requested_ms;  /* 0: no request in flight */
     uint64_t catchup_from;
     uint64_t catchup_started_ms, catchup_start_height;
@@ -183,6 +194,8 @@ void nanumd_catchup_on_status(struct nanumd *d, uint64_t peer, const uint8_t *by
 void nanumd_catchup_on_get_ledgers(struct nanumd *d, uint64_t peer, const uint8_t *bytes, size_t len);
 void nanumd_catchup_on_ledgers(struct nanumd *d, uint64_t peer, const uint8_t *bytes, size_t len);
 void nanumd_catchup_tick(struct nanumd *d);
+/* A peer went away: its claimed height no longer counts. */
+void nanumd_catchup_forget_peer(struct nanumd *d, uint64_t peer);
 /* Asks peers for ledgers after ours, if any peer is ahead. */
 void nanumd_catchup_maybe_start(struct nanumd *d, uint64_t peer);
 /* Loads the certificate stored for height (count 0 if none). */

@@ -174,9 +174,10 @@ static enum scp_validation validate_value(void *ctx, uint64_t slot, const struct
     struct nanumd_txset_entry *e = keymap_get(&d->txsets, v.tx_set_hash);
     if (e == NULL)
         return SCP_VALUE_MAYBE_VALID;
-    if (!e->checked) {
+    /* Validity depends on the state (sequence numbers): judge per slot. */
+    if (e->checked_slot != slot) {
         e->valid = txset_valid(d, e->set);
-        e->checked = true;
+        e->checked_slot = slot;
     }
     return e->valid ? SCP_VALUE_VALID : SCP_VALUE_INVALID;
 }
@@ -577,9 +578,23 @@ static void apply_externalized(uv_timer_t *t)
         return; /* already applied (catch-up got there first) */
     struct node_value v;
     const struct node_txset *set = NULL;
-    if (node_value_decode(d->externalized_value.bytes, d->externalized_value.size, &v) != 0 ||
-        (set = nanumd_txset_find(d, v.tx_set_hash)) == NULL) {
+    if (node_value_decode(d->externalized_value.bytes, d->externalized_value.size, &v) != 0) {
         NODE_LOG(NODE_LOG_ERROR, "externalized_value_unusable", "slot=%llu", (unsigned long long)d->externalized_slot);
+        return;
+    }
+    if ((set = nanumd_txset_find(d, v.tx_set_hash)) == NULL) {
+        /* Agreed, but the set is gone from our cache: fetch it and apply
+         * when it arrives (nanumd_herder_receive_txset). */
+        d->externalized_pending = true;
+        struct node_buf b;
+        node_buf_init(&b);
+        msgpack_packer pk;
+        node__packer_init(&pk, &b);
+        node__pack_bin(&pk, v.tx_set_hash, NODE_HASH_BYTES);
+        nanumd_overlay_broadcast(d, NODE_MSG_GET_TXSET, &b);
+        node_buf_free(&b);
+        NODE_LOG(NODE_LOG_WARN, "externalized_txset_missing", "slot=%llu action=fetching",
+                 (unsigned long long)d->externalized_slot);
         return;
     }
     uint64_t started = uv_now(d->loop);
@@ -646,7 +661,7 @@ static void nominate(struct nanumd *d)
     struct nanumd_txset_entry *e = txsets_add(d, set);
     if (e == NULL)
         return;
-    e->checked = true; /* built from our own checked mempool, in order */
+    e->checked_slot = d->slot; /* built from our own checked mempool, in order */
     e->valid = true;
     struct node_buf b;
     node_buf_init(&b);
@@ -684,6 +699,16 @@ void nanumd_herder_tick(struct nanumd *d)
     uint64_t oldest = node_mempool_oldest_ms(d->mempool);
     bool batch_ready = node_mempool_count(d->mempool) > 0 &&
                        now >= oldest + params.values[NODE_PARAM_batch_window_ms];
+    if (batch_ready) {
+        /* Waiting transactions that cannot apply yet (a sequence gap) do
+         * not make a ledger. */
+        const uint8_t *one[1];
+        size_t one_len[1];
+        uint32_t selectable = 0;
+        uint8_t seed[NODE_HASH_BYTES] = {0};
+        node_mempool_select(d->mempool, st, seed, 1, one, one_len, &selectable);
+        batch_ready = selectable > 0;
+    }
     bool idle = now >= d->last_close_ms + params.values[NODE_PARAM_idle_close_ms];
     if (batch_ready || idle)
         nominate(d);
@@ -739,6 +764,18 @@ static bool txsets_present(struct nanumd *d, const struct scp_envelope *e)
         if (nanumd_txset_find(d, v.tx_set_hash) != NULL)
             continue;
         all = false;
+        /* Ask once a second at most: every holder answers with the whole set. */
+        uint64_t now = uv_now(d->loop);
+        uint64_t *asked = keymap_get(&d->txset_requests, v.tx_set_hash);
+        if (asked != NULL && now < *asked + NANUMD_TXSET_REQUEST_MS)
+            continue;
+        if (asked == NULL && d->txset_requests.count < NANUMD_PENDING_ENVELOPES_MAX &&
+            (asked = malloc(sizeof *asked)) != NULL && keymap_put(&d->txset_requests, v.tx_set_hash, asked) != 0) {
+            free(asked);
+            asked = NULL;
+        }
+        if (asked != NULL)
+            *asked = now;
         struct node_buf b;
         node_buf_init(&b);
         msgpack_packer pk;
@@ -769,9 +806,15 @@ static bool contains_all(const struct scp_nominate *big, const struct scp_nomina
 static void watch_equivocation(struct nanumd *d, const struct scp_envelope *e)
 {
     const struct scp_statement *s = &e->statement;
-    if (s->type != SCP_STATEMENT_NOMINATE)
+    if (s->type != SCP_STATEMENT_NOMINATE || s->slot < d->watch_slot)
         return;
-    if (s->slot != d->watch_slot) {
+    /* Only signed statements can be evidence: check before comparing. */
+    uint8_t msg[SCP_ENVELOPE_BYTES_MAX];
+    size_t msg_len;
+    if (scp_statement_encode(s, msg, sizeof msg, &msg_len) != 0 ||
+        !scp_verify(d, s->node_id, msg, msg_len, e->signature))
+        return;
+    if (s->slot > d->watch_slot) {
         size_t cursor = 0;
         const uint8_t *key;
         void *value;
@@ -871,8 +914,12 @@ void nanumd_herder_receive_txset(struct nanumd *d, const uint8_t *bytes, size_t 
     struct node_txset *set;
     if (node_txset_decode(bytes, len, &set) != 0)
         return;
-    if (txsets_add(d, set) != NULL)
-        retry_parked(d);
+    free(keymap_remove(&d->txset_requests, set->hash));
+    if (txsets_add(d, set) == NULL)
+        return;
+    retry_parked(d);
+    if (d->externalized_pending)
+        uv_timer_start(&d->work, apply_externalized, 0, 0); /* it was waiting for this set */
 }
 
 /* --- Life cycle ----------------------------------------------------------------------- */
@@ -993,10 +1040,6 @@ int nanumd_herder_start(struct nanumd *d)
     d->slot = last.height + 1;
     d->recent[last.height % NANUMD_RECENT_HEADERS].height = last.height;
     memcpy(d->recent[last.height % NANUMD_RECENT_HEADERS].hash, hash, NODE_HASH_BYTES);
-    d->pending = calloc(NANUMD_PENDING_ENVELOPES_MAX, sizeof *d->pending);
-    d->pending_sigs = calloc(NANUMD_PENDING_SIGS_MAX, sizeof *d->pending_sigs);
-    if (d->pending == NULL || d->pending_sigs == NULL || keymap_init(&d->txsets) != 0 || keymap_init(&d->watch) != 0)
-        return NODE_E_NOMEM;
     for (int t = 0; t < SCP_TIMERS_COUNT; t++) {
         uv_timer_init(d->loop, &d->scp_timers[t]);
         d->scp_timers[t].data = d;
@@ -1005,6 +1048,12 @@ int nanumd_herder_start(struct nanumd *d)
     d->work.data = d;
     uv_timer_init(d->loop, &d->tick);
     d->tick.data = d;
+    d->herder_started = true; /* from here on, stop must close what start made */
+    d->pending = calloc(NANUMD_PENDING_ENVELOPES_MAX, sizeof *d->pending);
+    d->pending_sigs = calloc(NANUMD_PENDING_SIGS_MAX, sizeof *d->pending_sigs);
+    if (d->pending == NULL || d->pending_sigs == NULL || keymap_init(&d->txsets) != 0 ||
+        keymap_init(&d->watch) != 0 || keymap_init(&d->txset_requests) != 0)
+        return NODE_E_NOMEM;
     int rc = nanumd_herder_refresh_validators(d);
     if (rc != 0)
         return rc;
@@ -1016,6 +1065,9 @@ int nanumd_herder_start(struct nanumd *d)
 
 void nanumd_herder_stop(struct nanumd *d)
 {
+    if (!d->herder_started)
+        return; /* start failed before the handles existed */
+    d->herder_started = false;
     uv_timer_stop(&d->tick);
     uv_timer_stop(&d->work);
     for (int t = 0; t < SCP_TIMERS_COUNT; t++)
@@ -1042,6 +1094,10 @@ void nanumd_herder_stop(struct nanumd *d)
     while (keymap_next(&d->watch, &cursor, &key, &value))
         free(value);
     keymap_free(&d->watch);
+    cursor = 0;
+    while (keymap_next(&d->txset_requests, &cursor, &key, &value))
+        free(value);
+    keymap_free(&d->txset_requests);
     free(d->pending);
     free(d->pending_sigs);
     for (int i = 0; i < NANUMD_RECENT_HEADERS; i++) {

@@ -35,6 +35,8 @@ struct node_mempool {
     struct keymap by_account; /* key → account_queue */
     uint64_t bytes;
     uint64_t arrivals;
+    uint64_t oldest_ms;       /* arrival of the oldest entry, when oldest_valid */
+    bool oldest_valid;        /* recomputed lazily after the oldest leaves */
 };
 
 const char *mempool_verdict_name(unsigned verdict)
@@ -130,6 +132,10 @@ uint64_t node_mempool_bytes(const node_mempool *m)
 
 uint64_t node_mempool_oldest_ms(const node_mempool *m)
 {
+    /* The cache is logically const: the answer does not change. */
+    node_mempool *mut = (node_mempool *)m;
+    if (m->oldest_valid)
+        return m->oldest_ms;
     uint64_t oldest = 0;
     size_t cursor = 0;
     const uint8_t *key;
@@ -139,6 +145,8 @@ uint64_t node_mempool_oldest_ms(const node_mempool *m)
         if (oldest == 0 || e->arrival_ms < oldest)
             oldest = e->arrival_ms;
     }
+    mut->oldest_ms = oldest;
+    mut->oldest_valid = true;
     return oldest;
 }
 
@@ -158,6 +166,8 @@ static void drop_entry(node_mempool *m, struct entry *e)
     }
     keymap_remove(&m->by_id, e->id);
     m->bytes -= e->len;
+    if (m->oldest_valid && e->arrival_ms <= m->oldest_ms)
+        m->oldest_valid = false;
     free(e->bytes);
     free(e);
 }
@@ -295,12 +305,17 @@ int node_mempool_add(node_mempool *m, ledger_state *state, const uint8_t *bytes,
     *verdict = (enum mempool_verdict)rc;
     if (rc != MEMPOOL_ADMITTED)
         return 0;
-    if (replaces != NULL)
-        drop_entry(m, replaces);
-    if (!make_room(m, len, env.tx.fee)) {
+    /* Room first: a refused newcomer must not cost the transaction it
+     * would have replaced.  A replacement keeps the count; it only needs
+     * its extra bytes, and evicts nothing. */
+    bool room = replaces != NULL ? m->bytes - replaces->len + len <= m->limits.bytes_max
+                                 : make_room(m, len, env.tx.fee);
+    if (!room) {
         *verdict = MEMPOOL_FULL;
         return 0;
     }
+    if (replaces != NULL)
+        drop_entry(m, replaces);
     struct entry *e = calloc(1, sizeof *e);
     if (e == NULL || (e->bytes = malloc(len)) == NULL) {
         free(e);
@@ -321,6 +336,10 @@ int node_mempool_add(node_mempool *m, ledger_state *state, const uint8_t *bytes,
         return NODE_E_NOMEM;
     }
     m->bytes += len;
+    if (m->by_id.count == 1 || (m->oldest_valid && now_ms < m->oldest_ms)) {
+        m->oldest_ms = now_ms;
+        m->oldest_valid = true;
+    }
     return 0;
 }
 

@@ -156,7 +156,8 @@ static void on_peer_up(void *user, const net_peer_info *peer)
 
 static void on_peer_down(void *user, const net_peer_info *peer, int reason)
 {
-    (void)user;
+    struct nanumd *d = user;
+    nanumd_catchup_forget_peer(d, peer->id);
     char who[NODE_ADDRESS_TEXT_BYTES + 1];
     node_address_encode(peer->public_key, who);
     NODE_LOG(NODE_LOG_INFO, "peer_down", "peer=%s address=%s reason=%s", who, peer->address,
