@@ -351,8 +351,9 @@ int ledger_apply_tx(ledger_state *st, const struct ledger_context *ctx, const ui
         return 0;
     }
     if (signature == LEDGER_SIGNATURE_UNCHECKED)
-        signature = node_envelope_verify(&env, ctx->network_id) == 0 ? LEDGER_SIGNATURE_VALID
-                                                                     : LEDGER_SIGNATURE_INVALID;
+        signature = node_envelope_open(bytes, len, ctx->network_id, true, &env, NULL) == 0
+                        ? LEDGER_SIGNATURE_VALID
+                        : LEDGER_SIGNATURE_INVALID;
     if (signature != LEDGER_SIGNATURE_VALID) {
         result->code = LEDGER_BAD_SIGNATURE;
         return 0;

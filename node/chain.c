@@ -114,8 +114,7 @@ static int index_transactions(ledger_chain *c, uint64_t height, const uint8_t *c
         uint8_t id[NODE_HASH_BYTES], where[14];
         const uint8_t *existing;
         size_t existing_len;
-        if (node_envelope_decode(txs[i], lens[i], &env) != 0 ||
-            node_tx_hash(&env.tx, c->network_id, id) != 0)
+        if (node_envelope_open(txs[i], lens[i], c->network_id, false, &env, id) != 0)
             continue; /* malformed: it has no id to look up */
         int rc = ledger_state_get(c->state, LEDGER_TABLE_TX_INDEX, id, sizeof id, &existing,
                                   &existing_len);

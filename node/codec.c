@@ -375,6 +375,20 @@ int node_tx_sign(const struct node_tx *tx, const uint8_t network_id[static NODE_
     return rc;
 }
 
+int node_envelope_open(const uint8_t *bytes, size_t len, const uint8_t network_id[static NODE_HASH_BYTES],
+                       bool verify, struct node_tx_envelope *env, uint8_t *id)
+{
+    TRY(node_envelope_decode(bytes, len, env));
+    /* [tx, signature]: a 1-byte array header, the tx, then bin8 64 (66 bytes). */
+    const uint8_t *tx = bytes + 1;
+    size_t tx_len = len - 1 - 2 - NODE_SIGNATURE_BYTES;
+    if (id != NULL)
+        node_hash_domain(NODE_DOMAIN_TX, network_id, tx, tx_len, id);
+    if (verify)
+        return node_verify(NODE_DOMAIN_TX, network_id, tx, tx_len, env->tx.source, env->signature);
+    return 0;
+}
+
 int node_envelope_verify(const struct node_tx_envelope *env,
                          const uint8_t network_id[static NODE_HASH_BYTES])
 {

@@ -214,14 +214,15 @@ static bool make_room(node_mempool *m, size_t len, uint64_t fee)
 }
 
 /* Checks the envelope against the state; returns a verdict or a negative error. */
-static int admission_checks(node_mempool *m, ledger_state *state, const struct node_tx_envelope *env,
-                            struct account_queue *q, struct entry **replaces)
+static int admission_checks(node_mempool *m, ledger_state *state, const uint8_t *bytes, size_t len,
+                            const struct node_tx_envelope *env, struct account_queue *q,
+                            struct entry **replaces)
 {
     const struct node_tx *tx = &env->tx;
     *replaces = NULL;
     if (memcmp(tx->source, node_commons_key, NODE_KEY_BYTES) == 0)
         return MEMPOOL_COMMONS_SOURCE;
-    if (node_envelope_verify(env, m->network_id) != 0)
+    if (node_envelope_open(bytes, len, m->network_id, true, &(struct node_tx_envelope){0}, NULL) != 0)
         return MEMPOOL_BAD_SIGNATURE;
     struct node_account account;
     struct node_params params;
@@ -290,7 +291,7 @@ int node_mempool_add(node_mempool *m, ledger_state *state, const uint8_t *bytes,
         *verdict = MEMPOOL_TOO_LARGE;
         return 0;
     }
-    if (node_envelope_decode(bytes, len, &env) != 0 || node_tx_hash(&env.tx, m->network_id, tx_id) != 0)
+    if (node_envelope_open(bytes, len, m->network_id, false, &env, tx_id) != 0)
         return 0;
     if (id != NULL)
         memcpy(id, tx_id, NODE_HASH_BYTES);
@@ -299,7 +300,8 @@ int node_mempool_add(node_mempool *m, ledger_state *state, const uint8_t *bytes,
         return 0;
     }
     struct entry *replaces;
-    int rc = admission_checks(m, state, &env, keymap_get(&m->by_account, env.tx.source), &replaces);
+    int rc = admission_checks(m, state, bytes, len, &env, keymap_get(&m->by_account, env.tx.source),
+                              &replaces);
     if (rc < 0)
         return rc;
     *verdict = (enum mempool_verdict)rc;

@@ -373,6 +373,15 @@ int node_tx_sign(const struct node_tx *tx, const uint8_t network_id[static NODE_
 int node_envelope_verify(const struct node_tx_envelope *env,
                          const uint8_t network_id[static NODE_HASH_BYTES]);
 
+/*
+ * Decodes envelope bytes and, from the same bytes, computes the transaction
+ * id (id may be NULL) and, if verify, checks the signature — without
+ * re-encoding: a strictly decoded envelope's tx part is its canonical
+ * encoding.  0, a decode error, or NODE_E_BAD_SIGNATURE.
+ */
+int node_envelope_open(const uint8_t *bytes, size_t len, const uint8_t network_id[static NODE_HASH_BYTES],
+                       bool verify, struct node_tx_envelope *env, uint8_t *id);
+
 /* --- State records ---------------------------------------------------------- */
 
 enum node_account_flag {

@@ -274,23 +274,29 @@ void node_hash(const uint8_t *bytes, size_t len, uint8_t out[static NODE_HASH_BY
     crypto_generichash(out, NODE_HASH_BYTES, bytes, len, NULL, 0);
 }
 
-/* The signed message: tag (with its NUL) || network id || bytes.  Built in one
- * buffer because Ed25519 signs a whole message. */
+/* The signed message: tag (with its NUL) || network id || bytes, built in
+ * one buffer because Ed25519 signs a whole message.  Small messages (every
+ * transaction) use the caller's stack buffer; larger ones are malloc'd.
+ * Returns the message, or NULL; *heap says whether to free it. */
+#define DOMAIN_STACK_BYTES 2048
 static uint8_t *domain_message(enum node_domain domain, const uint8_t network_id[NODE_HASH_BYTES],
-                               const uint8_t *bytes, size_t len, size_t *out_len)
+                               const uint8_t *bytes, size_t len, uint8_t stack[DOMAIN_STACK_BYTES],
+                               size_t *out_len, bool *heap)
 {
     const char *tag = node_domain_tag(domain);
     if (tag == NULL)
         return NULL;
     size_t tag_len = strlen(tag) + 1;
-    uint8_t *msg = malloc(tag_len + NODE_HASH_BYTES + len + 1);
+    size_t total = tag_len + NODE_HASH_BYTES + len;
+    *heap = total > DOMAIN_STACK_BYTES;
+    uint8_t *msg = *heap ? malloc(total) : stack;
     if (msg == NULL)
         return NULL;
     memcpy(msg, tag, tag_len);
     memcpy(msg + tag_len, network_id, NODE_HASH_BYTES);
     if (len > 0)
         memcpy(msg + tag_len + NODE_HASH_BYTES, bytes, len);
-    *out_len = tag_len + NODE_HASH_BYTES + len;
+    *out_len = total;
     return msg;
 }
 
@@ -314,11 +320,14 @@ int node_sign(enum node_domain domain, const uint8_t network_id[static NODE_HASH
               uint8_t signature[static NODE_SIGNATURE_BYTES])
 {
     size_t msg_len;
-    uint8_t *msg = domain_message(domain, network_id, bytes, len, &msg_len);
+    uint8_t stack[DOMAIN_STACK_BYTES];
+    bool heap;
+    uint8_t *msg = domain_message(domain, network_id, bytes, len, stack, &msg_len, &heap);
     if (msg == NULL)
         return NODE_E_NOMEM;
     crypto_sign_detached(signature, NULL, msg, msg_len, secret_key);
-    free(msg);
+    if (heap)
+        free(msg);
     return 0;
 }
 
@@ -328,11 +337,14 @@ int node_verify(enum node_domain domain, const uint8_t network_id[static NODE_HA
                 const uint8_t signature[static NODE_SIGNATURE_BYTES])
 {
     size_t msg_len;
-    uint8_t *msg = domain_message(domain, network_id, bytes, len, &msg_len);
+    uint8_t stack[DOMAIN_STACK_BYTES];
+    bool heap;
+    uint8_t *msg = domain_message(domain, network_id, bytes, len, stack, &msg_len, &heap);
     if (msg == NULL)
         return NODE_E_NOMEM;
     int ok = crypto_sign_verify_detached(signature, msg, msg_len, public_key);
-    free(msg);
+    if (heap)
+        free(msg);
     return ok == 0 ? 0 : NODE_E_BAD_SIGNATURE;
 }
 

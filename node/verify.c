@@ -48,8 +48,7 @@ static bool verify_next_chunk(struct ledger__verifier *v)
             continue;
         }
         struct node_tx_envelope env;
-        bool ok = node_envelope_decode(v->txs[i], v->lens[i], &env) == 0 &&
-                  node_envelope_verify(&env, v->network_id) == 0;
+        bool ok = node_envelope_open(v->txs[i], v->lens[i], v->network_id, true, &env, NULL) == 0;
         v->status[i] = ok ? LEDGER_SIGNATURE_VALID : LEDGER_SIGNATURE_INVALID;
     }
     atomic_store_explicit(&v->done[chunk], 1, memory_order_release);
