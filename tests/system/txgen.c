@@ -9,6 +9,10 @@
  *   txgen --dir DIR [--seq NAME=N] [--fee F] [--bad-signature]
  *         [--wrong-network] pay FROM TO AMOUNT
  *       One pay (TO is a wallet name or an address).
+ *   txgen --dir DIR [--seq NAME=N] propose-param FROM PARAM VALUE
+ *   txgen --dir DIR [--seq NAME=N] propose-validator FROM NODE_KEY ORG ADDRESS_HINT
+ *   txgen --dir DIR [--seq NAME=N] vote FROM PROPOSAL_ID yes|no
+ *       Governance (NODE_KEY is an address; ORG a wallet name).
  *
  * It uses node/'s own codec and signing: the tests exercise the node, not a
  * second implementation of the protocol.
@@ -76,14 +80,12 @@ static struct wallet *find(const char *name)
     return NULL;
 }
 
-/* Signs and prints one pay: "<id hex> <envelope hex>". */
-static int emit_pay(struct wallet *from, const uint8_t to[NODE_KEY_BYTES], uint64_t amount, uint64_t fee,
-                    bool bad_signature, bool wrong_network)
+/* Signs tx as from (next sequence) and prints "<id hex> <envelope hex>". */
+static int emit(struct wallet *from, struct node_tx *tx, bool bad_signature, bool wrong_network)
 {
-    struct node_tx tx = {.version = NODE_TX_VERSION, .type = NODE_TX_PAY, .seq = ++from->seq, .fee = fee};
-    memcpy(tx.source, from->pk, NODE_KEY_BYTES);
-    memcpy(tx.body.pay.destination, to, NODE_KEY_BYTES);
-    tx.body.pay.amount = amount;
+    tx->version = NODE_TX_VERSION;
+    tx->seq = ++from->seq;
+    memcpy(tx->source, from->pk, NODE_KEY_BYTES);
     uint8_t net[NODE_HASH_BYTES], id[NODE_HASH_BYTES];
     memcpy(net, network_id, sizeof net);
     if (wrong_network)
@@ -91,11 +93,11 @@ static int emit_pay(struct wallet *from, const uint8_t to[NODE_KEY_BYTES], uint6
     struct node_tx_envelope env;
     struct node_buf b;
     node_buf_init(&b);
-    if (node_tx_sign(&tx, net, from->sk, &env) != 0)
+    if (node_tx_sign(tx, net, from->sk, &env) != 0)
         return -1;
     if (bad_signature)
         env.signature[10] ^= 0x01;
-    if (node_envelope_encode(&env, &b) != 0 || node_tx_hash(&tx, network_id, id) != 0)
+    if (node_envelope_encode(&env, &b) != 0 || node_tx_hash(tx, network_id, id) != 0)
         return -1;
     char id_hex[2 * NODE_HASH_BYTES + 1], *hex = malloc(2 * b.len + 1);
     node_hex_encode(id, NODE_HASH_BYTES, id_hex);
@@ -104,6 +106,46 @@ static int emit_pay(struct wallet *from, const uint8_t to[NODE_KEY_BYTES], uint6
     free(hex);
     node_buf_free(&b);
     return 0;
+}
+
+static int emit_pay(struct wallet *from, const uint8_t to[NODE_KEY_BYTES], uint64_t amount, uint64_t fee,
+                    bool bad_signature, bool wrong_network)
+{
+    struct node_tx tx = {.type = NODE_TX_PAY, .fee = fee};
+    memcpy(tx.body.pay.destination, to, NODE_KEY_BYTES);
+    tx.body.pay.amount = amount;
+    return emit(from, &tx, bad_signature, wrong_network);
+}
+
+/* The governance commands; argv points at the command name. */
+static int governance(int argc, char **argv, uint64_t fee)
+{
+    struct wallet *from = argc > 1 ? find(argv[1]) : NULL;
+    struct node_tx tx = {.fee = fee};
+    struct node_proposal_body *p = &tx.body.gov_propose;
+    if (from == NULL)
+        return 64;
+    if (strcmp(argv[0], "propose-param") == 0 && argc == 4 && node_param_id(argv[2]) >= 0) {
+        tx.type = NODE_TX_GOV_PROPOSE;
+        p->kind = NODE_PROPOSAL_PARAM_SET;
+        snprintf(p->title, sizeof p->title, "set %s", argv[2]);
+        p->u.param_set.param_id = (uint16_t)node_param_id(argv[2]);
+        p->u.param_set.value = strtoull(argv[3], NULL, 10);
+    } else if (strcmp(argv[0], "propose-validator") == 0 && argc == 5 && find(argv[3]) != NULL &&
+               node_address_decode(argv[2], p->u.validator_add.node_key) == 0) {
+        tx.type = NODE_TX_GOV_PROPOSE;
+        p->kind = NODE_PROPOSAL_VALIDATOR_ADD;
+        snprintf(p->title, sizeof p->title, "add a validator for %s", argv[3]);
+        memcpy(p->u.validator_add.org, find(argv[3])->pk, NODE_KEY_BYTES);
+        snprintf(p->u.validator_add.address, sizeof p->u.validator_add.address, "%s", argv[4]);
+    } else if (strcmp(argv[0], "vote") == 0 && argc == 4) {
+        tx.type = NODE_TX_GOV_VOTE;
+        tx.body.gov_vote.proposal_id = strtoull(argv[2], NULL, 10);
+        tx.body.gov_vote.yes = strcmp(argv[3], "yes") == 0;
+    } else {
+        return 64;
+    }
+    return emit(from, &tx, false, false) == 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -170,6 +212,8 @@ int main(int argc, char **argv)
             memcpy(dest, to->pk, NODE_KEY_BYTES);
         return emit_pay(from, dest, amount, fee, bad_signature, wrong_network) == 0 ? 0 : 1;
     }
+    if (strncmp(argv[i], "propose-", 8) == 0 || strcmp(argv[i], "vote") == 0)
+        return governance(argc - i, argv + i, fee);
     fputs("txgen: unknown command\n", stderr);
     return 64;
 }
