@@ -10,12 +10,16 @@
  *   GET  /v1/bookings?resource=ID | ?account=ADDRESS
  *   GET  /v1/proposals
  *   GET  /v1/status
+ *   GET  /metrics                   Prometheus text format (node/metrics.c)
+ *   GET  /v1/admin/peers            with Authorization: Bearer [api] admin_token
+ *   GET  /v1/admin/validator-list
  *
  * Every error is {"error": {"code": "...", "message": "..."}} with a stable
  * code.  Handlers only read: the state through the chain's overlay (whose
  * cache is dropped after each request) and tables through the store.
  */
 #include <jansson.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -523,6 +527,100 @@ static void get_status(struct nanumd *d, struct http_response *resp)
     reply(resp, 200, obj);
 }
 
+/* --- Operations: /metrics and /v1/admin/... ------------------------------------------------ */
+
+static void get_metrics(struct nanumd *d, struct http_response *resp)
+{
+    char *text;
+    size_t len;
+    if (nanumd_metrics_render(d, &text, &len) != 0) {
+        reply_error(resp, 500, "internal", "could not build the metrics");
+        return;
+    }
+    if (http_response_set(resp, 200, "text/plain; version=0.0.4; charset=utf-8", text, len) != 0)
+        reply_error(resp, 500, "internal", "the metrics are over the response limit");
+    free(text);
+}
+
+/* True when the request carries the configured admin token.  Without a
+ * token in the config the admin endpoints are off (403); the comparison
+ * takes the same time wherever the tokens differ. */
+static bool admin_allowed(struct nanumd *d, const struct http_request *req, struct http_response *resp)
+{
+    const char *token = d->options.api_admin_token;
+    if (token[0] == '\0') {
+        reply_error(resp, 403, "admin_disabled", "set [api] admin_token to use the admin endpoints");
+        return false;
+    }
+    const char *auth = req->authorization;
+    size_t len = strlen(token);
+    if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0 || strlen(auth + 7) != len ||
+        sodium_memcmp(auth + 7, token, len) != 0) {
+        reply_error(resp, 401, "unauthorized", "send Authorization: Bearer <[api] admin_token>");
+        return false;
+    }
+    return true;
+}
+
+/* GET /v1/admin/peers: every connected peer with its traffic. */
+static void get_admin_peers(struct nanumd *d, struct http_response *resp)
+{
+    enum { PEERS_MAX = 256 };
+    net_peer_info *peers = calloc(PEERS_MAX, sizeof *peers);
+    size_t count = 0;
+    if (peers == NULL) {
+        reply_error(resp, 500, "internal", "out of memory");
+        return;
+    }
+    net_peers(d->net, peers, PEERS_MAX, &count);
+    json_t *list = json_array();
+    uint64_t now = uv_now(d->loop);
+    for (size_t i = 0; i < count && i < PEERS_MAX; i++) {
+        const net_peer_info *p = &peers[i];
+        json_array_append_new(
+            list, json_pack("{s:o, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "node_key",
+                            json_address(p->public_key), "address", p->address, "direction",
+                            p->outbound ? "outbound" : "inbound", "connected_s",
+                            (json_int_t)((now - p->connected_ms) / 1000), "bytes_sent", (json_int_t)p->bytes_sent,
+                            "bytes_received", (json_int_t)p->bytes_received, "messages_sent",
+                            (json_int_t)p->messages_sent, "messages_received", (json_int_t)p->messages_received,
+                            "queue_messages", (json_int_t)p->queue_messages, "queue_bytes",
+                            (json_int_t)p->queue_bytes, "rtt_ms", (json_int_t)p->rtt_ms));
+    }
+    free(peers);
+    reply(resp, 200, json_pack("{s:I, s:o}", "count", (json_int_t)json_array_size(list), "peers", list));
+}
+
+/* GET /v1/admin/validator-list: the fetcher's status. */
+static void get_admin_validator_list(struct nanumd *d, struct http_response *resp)
+{
+    struct nanumd_vlist_status s;
+    if (!nanumd_vlist_status_get(d, &s)) {
+        reply(resp, 200, json_pack("{s:b}", "configured", 0));
+        return;
+    }
+    reply(resp, 200,
+          json_pack("{s:b, s:b, s:I, s:I, s:I, s:b, s:I, s:I, s:I, s:I, s:s, s:I}", "configured", 1, "have_list",
+                    s.have_list, "sequence", (json_int_t)s.sequence, "expires", (json_int_t)s.expires_s,
+                    "validators", (json_int_t)s.validators, "expired", s.expired, "list_only",
+                    (json_int_t)s.mismatch_missing, "ledger_only", (json_int_t)s.mismatch_extra,
+                    "last_success", (json_int_t)s.last_success_s, "consecutive_failures",
+                    (json_int_t)s.consecutive_failures, "last_outcome", nanumd_vlist_outcome(s.last_outcome),
+                    "next_fetch_ms", (json_int_t)s.next_attempt_in_ms));
+}
+
+static void route_admin(struct nanumd *d, const struct http_request *req, struct http_response *resp)
+{
+    if (!admin_allowed(d, req, resp))
+        return;
+    if (strcmp(req->path, "/v1/admin/peers") == 0)
+        get_admin_peers(d, resp);
+    else if (strcmp(req->path, "/v1/admin/validator-list") == 0)
+        get_admin_validator_list(d, resp);
+    else
+        reply_error(resp, 404, "not_found", "no such admin endpoint (see spec/api.md)");
+}
+
 /* --- Routing --------------------------------------------------------------------------- */
 
 static void route(struct nanumd *d, const struct http_request *req, struct http_response *resp)
@@ -558,6 +656,10 @@ static void route(struct nanumd *d, const struct http_request *req, struct http_
         list_table(d, LEDGER_TABLE_PROPOSALS, &l, "proposals", resp);
     } else if (strcmp(path, "/v1/status") == 0)
         get_status(d, resp);
+    else if (strcmp(path, "/metrics") == 0)
+        get_metrics(d, resp);
+    else if (strncmp(path, "/v1/admin/", 10) == 0)
+        route_admin(d, req, resp);
     else
         reply_error(resp, 404, "not_found", "no such endpoint (see spec/api.md)");
 }

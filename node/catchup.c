@@ -247,7 +247,7 @@ static int apply_fetched(struct nanumd *d, const uint8_t *block, size_t block_le
         return NODE_E_NOMEM;
     rc = node_certificate_decode(cert_bytes, cert_len, cert);
     if (rc == 0 && !nanumd_certificate_valid(d, hash, cert))
-        rc = NODE_E_BAD_SIGNATURE;
+        rc = NODE_E_CHAIN; /* no quorum of valid signatures (yet): ask again later */
     if (rc == 0)
         rc = ledger_chain_apply_block(d->chain, block, block_len);
     if (rc == 0)

@@ -14,6 +14,7 @@
  * Read next: node/config.h (the struct), spec/config.md (every key).
  */
 #include "config.h"
+#include "protocol.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -67,6 +68,8 @@ enum key_kind {
     KIND_SIZE,      /* bytes, optionally with K/KiB/M/MiB, within [min, max] */
     KIND_TOKEN,     /* visible ASCII, NODE_CONFIG_TOKEN_BYTES_MIN..MAX */
     KIND_BOOL,      /* true/false/yes/no/1/0 */
+    KIND_KEY,       /* a node address ("n..."), 32-byte key */
+    KIND_URL,       /* an http:// or https:// URL; may be repeated */
 };
 
 struct key_spec {
@@ -97,6 +100,10 @@ static const struct key_spec key_specs[] = {
     {"api", "request_timeout_ms", KIND_COUNT, FIELD(api_request_timeout_ms), 100, 600000, false},
     {"api", "admin_token", KIND_TOKEN, FIELD(api_admin_token), 0, 0, false},
     {"consensus", "quorum_file", KIND_PATH, FIELD(quorum_file), 0, 0, false},
+    {"validator_list", "publisher", KIND_KEY, FIELD(validator_list_publisher), 0, 0, false},
+    {"validator_list", "url", KIND_URL, FIELD(validator_list_urls), 0, 0, false},
+    {"validator_list", "refresh_s", KIND_COUNT, FIELD(validator_list_refresh_s), 1, 86400, false},
+    {"validator_list", "cache_file", KIND_PATH, FIELD(validator_list_cache_file), 0, 0, false},
     {"storage", "sync", KIND_BOOL, FIELD(storage_sync), 0, 0, false},
     {"testing", "equivocate", KIND_BOOL, FIELD(testing_equivocate), 0, 0, false},
 };
@@ -327,6 +334,24 @@ static void apply_peers(struct parse_ctx *ctx, const char *value)
     }
 }
 
+/* Adds one validator-list URL: http(s), no blanks, within its limits. */
+static void apply_url(struct parse_ctx *ctx, const char *value)
+{
+    struct node_config *c = ctx->out;
+    size_t len = strlen(value);
+    if (strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0)
+        return ctx_fail(ctx, NODE_CONFIG_E_BAD_VALUE, "[validator_list] url: '%s' is not an http:// or https:// URL",
+                        value);
+    if (len > NODE_CONFIG_URL_BYTES_MAX || strpbrk(value, " \t\"'") != NULL)
+        return ctx_fail(ctx, NODE_CONFIG_E_BAD_VALUE,
+                        "[validator_list] url: at most %d characters, without blanks or quotes",
+                        NODE_CONFIG_URL_BYTES_MAX);
+    if (c->validator_list_url_count == NODE_CONFIG_VALIDATOR_LIST_URLS_MAX)
+        return ctx_fail(ctx, NODE_CONFIG_E_TOO_LONG, "[validator_list] url: more than %d URLs",
+                        NODE_CONFIG_VALIDATOR_LIST_URLS_MAX);
+    memcpy(c->validator_list_urls[c->validator_list_url_count++], value, len + 1);
+}
+
 /* Parses a count or size and stores it (every such field is a uint32_t). */
 static void apply_number(struct parse_ctx *ctx, const struct key_spec *spec, const char *value)
 {
@@ -408,6 +433,14 @@ static void apply_value(struct parse_ctx *ctx, const struct key_spec *spec, cons
         return apply_number(ctx, spec, value);
     case KIND_TOKEN:
         return apply_token(ctx, spec, value);
+    case KIND_URL:
+        return apply_url(ctx, value);
+    case KIND_KEY:
+        if (node_address_decode(value, (uint8_t *)field) != 0)
+            return ctx_fail(ctx, NODE_CONFIG_E_BAD_VALUE, "[%s] %s: '%s' is not a node address (n...)",
+                            spec->section, spec->name, value);
+        ctx->out->validator_list_publisher_set = true;
+        return;
     case KIND_BOOL:
         if (!parse_bool(value, &flag))
             return ctx_fail(ctx, NODE_CONFIG_E_BAD_VALUE,
@@ -437,7 +470,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
         const struct key_spec *spec = &key_specs[i];
         if (strcmp(spec->section, section) != 0 || strcmp(spec->name, name) != 0)
             continue;
-        if (ctx->seen[i] && spec->kind != KIND_PEERS) {
+        if (ctx->seen[i] && spec->kind != KIND_PEERS && spec->kind != KIND_URL) {
             ctx_fail(ctx, NODE_CONFIG_E_DUPLICATE,
                      "'%s' in [%s] is given twice (or continued on an indented line)", name,
                      section);
@@ -521,6 +554,7 @@ void node_config_defaults(struct node_config *out)
     out->api_connections_max = NODE_CONFIG_DEFAULT_API_CONNECTIONS_MAX;
     out->api_body_bytes_max = NODE_CONFIG_DEFAULT_API_BODY_BYTES_MAX;
     out->api_request_timeout_ms = NODE_CONFIG_DEFAULT_API_REQUEST_TIMEOUT_MS;
+    out->validator_list_refresh_s = NODE_CONFIG_DEFAULT_VALIDATOR_LIST_REFRESH_S;
     out->storage_sync = true;
 }
 
@@ -535,6 +569,9 @@ static void check_whole(struct parse_ctx *ctx)
     if (ctx->out->testing_equivocate && ctx->out->role != NODE_CONFIG_ROLE_VALIDATOR)
         return ctx_fail(ctx, NODE_CONFIG_E_BAD_VALUE,
                         "[testing] equivocate = true needs role = validator");
+    if (ctx->out->validator_list_publisher_set != (ctx->out->validator_list_url_count > 0))
+        return ctx_fail(ctx, NODE_CONFIG_E_MISSING,
+                        "[validator_list] needs both publisher and at least one url");
     char data_dir[NODE_CONFIG_PATH_BYTES_MAX + 1];
     memcpy(data_dir, ctx->out->data_dir, sizeof data_dir);
     if (!resolve_path(ctx->base_dir, data_dir, ctx->out->data_dir, sizeof ctx->out->data_dir))

@@ -54,6 +54,8 @@ const char *node_config_errname(int code);
 #define NODE_CONFIG_TOKEN_BYTES_MIN 16     /* [api] admin_token */
 #define NODE_CONFIG_TOKEN_BYTES_MAX 128
 #define NODE_CONFIG_ERROR_BYTES_MAX 512    /* a good size for the err buffer */
+#define NODE_CONFIG_VALIDATOR_LIST_URLS_MAX 4 /* [validator_list] url entries */
+#define NODE_CONFIG_URL_BYTES_MAX 160      /* one URL */
 
 /* Defaults (spec/config.md). */
 #define NODE_CONFIG_DEFAULT_DATA_DIR "data"
@@ -66,6 +68,7 @@ const char *node_config_errname(int code);
 #define NODE_CONFIG_DEFAULT_API_CONNECTIONS_MAX 64
 #define NODE_CONFIG_DEFAULT_API_BODY_BYTES_MAX 65536
 #define NODE_CONFIG_DEFAULT_API_REQUEST_TIMEOUT_MS 10000
+#define NODE_CONFIG_DEFAULT_VALIDATOR_LIST_REFRESH_S 300
 
 enum node_config_role {
     NODE_CONFIG_ROLE_WATCHER = 0,   /* follows consensus, serves the API */
@@ -108,6 +111,13 @@ struct node_config {
     char api_admin_token[NODE_CONFIG_TOKEN_BYTES_MAX + 1]; /* "": admin endpoints off */
     /* [consensus] */
     char quorum_file[NODE_CONFIG_PATH_BYTES_MAX + 1];      /* "": derive from the ledger */
+    /* [validator_list] — off unless publisher and url are set */
+    bool validator_list_publisher_set;
+    uint8_t validator_list_publisher[32];                  /* the publisher's node key */
+    uint32_t validator_list_url_count;
+    char validator_list_urls[NODE_CONFIG_VALIDATOR_LIST_URLS_MAX][NODE_CONFIG_URL_BYTES_MAX + 1];
+    uint32_t validator_list_refresh_s;
+    char validator_list_cache_file[NODE_CONFIG_PATH_BYTES_MAX + 1]; /* "": DATA_DIR/validator-list.json */
     /* [storage] */
     bool storage_sync;
     /* [testing] — test-only switches; never set on a real network */

@@ -53,12 +53,17 @@ int nanumd_start(struct nanumd *d, uv_loop_t *loop, const struct nanumd_options 
         (rc = nanumd_herder_start(d)) != 0 || (rc = nanumd_overlay_start(d)) != 0 ||
         (rc = nanumd_api_start(d)) != 0)
         return rc;
+    if ((rc = nanumd_vlist_start(d, &options->vlist)) != 0) {
+        NODE_LOG(NODE_LOG_ERROR, "validator_list_start_failed", "error=\"%s\"", nanumd_vlist_strerror(rc));
+        return rc;
+    }
     return 0;
 }
 
 void nanumd_stop(struct nanumd *d)
 {
     d->stopping = true;
+    nanumd_vlist_stop(d);
     nanumd_api_stop(d);
     net_destroy(d->net);
     d->net = NULL;
@@ -70,6 +75,21 @@ void nanumd_stop(struct nanumd *d)
 }
 
 /* --- From the config file to options ------------------------------------------- */
+
+/* [validator_list]: the fetcher runs when a publisher and a URL are set. */
+static void vlist_options_from_config(const struct node_config *config, struct nanumd_vlist_options *v)
+{
+    v->enabled = config->validator_list_publisher_set && config->validator_list_url_count > 0;
+    memcpy(v->publisher, config->validator_list_publisher, NODE_KEY_BYTES);
+    v->url_count = config->validator_list_url_count;
+    for (uint32_t i = 0; i < v->url_count && i < NANUMD_VLIST_URLS_MAX; i++)
+        snprintf(v->urls[i], sizeof v->urls[i], "%s", config->validator_list_urls[i]);
+    v->refresh_s = config->validator_list_refresh_s;
+    if (config->validator_list_cache_file[0] != '\0')
+        snprintf(v->cache_file, sizeof v->cache_file, "%s", config->validator_list_cache_file);
+    else
+        snprintf(v->cache_file, sizeof v->cache_file, "%s/validator-list.json", config->data_dir);
+}
 
 static int options_from_config(const struct node_config *config, struct nanumd_options *o, char *err,
                                size_t err_len)
@@ -98,6 +118,8 @@ static int options_from_config(const struct node_config *config, struct nanumd_o
     o->api_request_timeout_ms = config->api_request_timeout_ms;
     o->sync = config->storage_sync;
     o->equivocate = config->testing_equivocate;
+    snprintf(o->api_admin_token, sizeof o->api_admin_token, "%s", config->api_admin_token);
+    vlist_options_from_config(config, &o->vlist);
     return 0;
 }
 

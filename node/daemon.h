@@ -22,7 +22,9 @@
 #include "consensus.h"
 #include "keymap.h"
 #include "mempool.h"
+#include "metrics.h"
 #include "net.h"
+#include "validator_list.h"
 #include "wire.h"
 
 #define NANUMD_PEERS_MAX 64
@@ -35,8 +37,11 @@
 #define NANUMD_TICK_MS 10                /* how often the close conditions are checked */
 #define NANUMD_CATCHUP_TIMEOUT_MS 5000   /* a ledgers request unanswered this long is retried */
 #define NANUMD_REBROADCAST_MS 2000       /* own latest SCP statements re-sent this often */
+#define NANUMD_ADMIN_TOKEN_BYTES_MAX 128 /* [api] admin_token (NODE_CONFIG_TOKEN_BYTES_MAX) */
 #define NANUMD_PEER_HEIGHTS_MAX 128      /* peers whose claimed height is remembered */
 #define NANUMD_TXSET_REQUEST_MS 1000     /* a missing tx set is asked for again after this */
+#define NANUMD_NOMINATION_TIMEOUT_MS 150 /* nomination round r lasts r × this */
+#define NANUMD_BALLOT_TIMEOUT_MS 500     /* ballot counter c times out after c × this */
 
 /* What the daemon is told to be (from the config file, node/daemon.c). */
 struct nanumd_options {
@@ -59,6 +64,8 @@ struct nanumd_options {
     uint32_t api_request_timeout_ms;
     bool sync;
     bool equivocate; /* test-only: a Byzantine validator */
+    char api_admin_token[NANUMD_ADMIN_TOKEN_BYTES_MAX + 1]; /* "": admin endpoints off */
+    struct nanumd_vlist_options vlist;                       /* node/validator_list.c */
 };
 
 struct nanumd_txset_entry {
@@ -148,6 +155,8 @@ struct nanumd {
     bool synced;
 
     struct nanumd_stats stats;
+    struct nanumd_metrics metrics;           /* node/metrics.c */
+    struct nanumd_vlist_fetcher *vlist;      /* node/validator_list.c; NULL when off */
 };
 
 /* node/daemon.c */

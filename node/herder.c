@@ -120,8 +120,8 @@ static bool txset_valid(struct nanumd *d, const struct node_txset *set)
     for (uint32_t i = 0; ok && i < set->count; i++) {
         struct node_tx_envelope env;
         uint8_t id[NODE_HASH_BYTES];
-        if (seqs == NULL || node_envelope_decode(set->txs[i], set->lens[i], &env) != 0 ||
-            node_tx_hash(&env.tx, d->network_id, id) != 0 || env.tx.fee < params.values[NODE_PARAM_base_fee]) {
+        if (seqs == NULL || node_envelope_open(set->txs[i], set->lens[i], d->network_id, false, &env, id) != 0 ||
+            env.tx.fee < params.values[NODE_PARAM_base_fee]) {
             ok = false;
             break;
         }
@@ -142,7 +142,7 @@ static bool txset_valid(struct nanumd *d, const struct node_txset *set)
         }
         (*expected)++;
         bool checked = node_mempool_contains_exact(d->mempool, id, set->txs[i], set->lens[i]);
-        if (!checked && node_envelope_verify(&env, d->network_id) != 0)
+        if (!checked && node_envelope_open(set->txs[i], set->lens[i], d->network_id, true, &env, NULL) != 0)
             ok = false;
     }
     keymap_free(&next_seq);
@@ -366,16 +366,33 @@ static void externalized(void *ctx, uint64_t slot, const struct scp_value *value
     uv_timer_start(&d->work, apply_externalized, 0, 0);
 }
 
-static void scp_event(void *ctx, const struct scp_event *event)
+/* Round timeouts: short, growing linearly.  A nomination round fails when
+ * nodes pick different leaders (about one round in sixteen with four
+ * validators); waiting a whole second then would dominate the tail latency
+ * of a network that closes ledgers in tens of milliseconds.  Ballot
+ * timers run only once a quorum was heard at the counter, so they can be
+ * short too; both grow with the round so a slow network still converges. */
+static uint64_t scp_timeout(void *ctx, enum scp_timer timer, uint32_t round)
 {
     (void)ctx;
+    uint64_t step = timer == SCP_TIMER_NOMINATION ? NANUMD_NOMINATION_TIMEOUT_MS : NANUMD_BALLOT_TIMEOUT_MS;
+    uint64_t ms = step * (round ? round : 1);
+    return ms < SCP_TIMEOUT_MS_MAX ? ms : SCP_TIMEOUT_MS_MAX;
+}
+
+static void scp_event(void *ctx, const struct scp_event *event)
+{
+    struct nanumd *d = ctx;
     static const char *const names[] = {"nominating_value", "candidate_updated", "ballot_bumped",
                                         "heard_from_quorum", "accepted_prepared", "confirmed_prepared",
                                         "accepted_commit", "envelope_rejected"};
-    if (event->type == SCP_EVENT_BALLOT_BUMPED && event->counter > 1)
-        NODE_LOG(NODE_LOG_INFO, "consensus_ballot_timeout", "slot=%llu counter=%u",
-                 (unsigned long long)event->slot, event->counter);
-    else
+    nanumd_metrics_consensus_event(d, event);
+    if (event->type == SCP_EVENT_BALLOT_BUMPED && event->counter > 1) {
+        char who[NANUMD_SILENT_TEXT_BYTES];
+        nanumd_metrics_silent_validators(d, event->slot, who, sizeof who);
+        NODE_LOG(NODE_LOG_INFO, "consensus_ballot_timeout", "slot=%llu counter=%u %s", (unsigned long long)event->slot,
+                 event->counter, who);
+    } else
         NODE_LOG(NODE_LOG_DEBUG, "consensus_step", "slot=%llu phase=%s counter=%u",
                  (unsigned long long)event->slot, names[event->type], event->counter);
 }
@@ -555,6 +572,7 @@ static void count_results(struct nanumd *d, uint64_t height)
         return;
     if (node_block_decode(bytes, len, &blk) == 0) {
         for (uint32_t i = 0; i < blk.tx_count; i++) {
+            nanumd_metrics_tx_result(d, blk.results[i].code);
             if (blk.results[i].code == LEDGER_OK)
                 d->stats.txs_applied++;
             else
@@ -597,15 +615,16 @@ static void apply_externalized(uv_timer_t *t)
                  (unsigned long long)d->externalized_slot);
         return;
     }
+    uv_update_time(d->loop);
     uint64_t started = uv_now(d->loop);
+    uint64_t started_ns = uv_hrtime();
     struct node_header header;
     /* Signatures checked when our mempool admitted them are not checked again. */
     bool *checked = calloc(set->count ? set->count : 1, sizeof *checked);
     for (uint32_t i = 0; checked != NULL && i < set->count; i++) {
         struct node_tx_envelope env;
         uint8_t id[NODE_HASH_BYTES];
-        checked[i] = node_envelope_decode(set->txs[i], set->lens[i], &env) == 0 &&
-                     node_tx_hash(&env.tx, d->network_id, id) == 0 &&
+        checked[i] = node_envelope_open(set->txs[i], set->lens[i], d->network_id, false, &env, id) == 0 &&
                      node_mempool_contains_exact(d->mempool, id, set->txs[i], set->lens[i]);
     }
     int rc = ledger_chain_close_ledger_checked(d->chain, v.close_time_ms, set->txs, set->lens, set->count,
@@ -620,13 +639,14 @@ static void apply_externalized(uv_timer_t *t)
     ledger_chain_last(d->chain, NULL, hash);
     d->stats.ledgers_closed++;
     d->stats.last_close_latency_ms = uv_now(d->loop) - d->stats.slot_started_ms;
+    nanumd_metrics_ledger_closed(d, header.height, d->stats.last_close_latency_ms);
     count_results(d, header.height);
     char hex[17];
     short_hex(hash, hex);
     NODE_LOG(NODE_LOG_INFO, "ledger_closed", "height=%llu txs=%u hash=%s consensus_ms=%llu apply_ms=%llu",
              (unsigned long long)header.height, set->count, hex,
              (unsigned long long)(started - d->stats.slot_started_ms),
-             (unsigned long long)(uv_now(d->loop) - started));
+             (unsigned long long)((uv_hrtime() - started_ns) / 1000000));
     /* The tx set is still needed by the callee below: copy its pointers'
      * owner out of the cache first so trimming cannot free it. */
     nanumd_herder_ledger_committed(d, &header, hash, set->txs, set->lens, set->count);
@@ -689,6 +709,7 @@ static void nominate(struct nanumd *d)
 
 void nanumd_herder_tick(struct nanumd *d)
 {
+    nanumd_metrics_watch_stall(d); /* a log line while a slot stays open */
     if (d->scp == NULL || d->stopping || d->nominated || !d->options.validator || !d->synced)
         return;
     struct node_params params;
@@ -895,10 +916,13 @@ void nanumd_herder_receive_envelope(struct nanumd *d, const uint8_t *bytes, size
     }
     watch_equivocation(d, e);
     if (slot > d->slot) {
-        /* The network is ahead of us: keep it for later and catch up. */
+        /* The network is ahead: keep the next slot's statements for later.
+         * One slot ahead is normal while we finish applying; two or more
+         * means we missed ledgers. */
         if (slot == d->slot + 1)
             park_envelope(d, e);
-        nanumd_catchup_maybe_start(d, 0);
+        else
+            nanumd_catchup_maybe_start(d, 0);
         free(e);
         return;
     }
@@ -983,7 +1007,8 @@ int nanumd_herder_refresh_validators(struct nanumd *d)
         .ctx = d, .sign = scp_sign, .verify = scp_verify, .hash = scp_hash,
         .validate_value = validate_value, .combine_candidates = combine_candidates,
         .get_qset = get_qset, .persist = persist, .emit = emit, .set_timer = set_timer,
-        .cancel_timer = cancel_timer, .externalized = externalized, .event = scp_event};
+        .cancel_timer = cancel_timer, .externalized = externalized, .event = scp_event,
+        .timeout_ms = scp_timeout};
     struct scp *scp;
     if ((rc = scp_create(&driver, d->options.node_pk, qset, &scp)) != 0) {
         free(qset);

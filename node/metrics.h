@@ -14,6 +14,7 @@
 #define NANUM_NODE_METRICS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "consensus.h"
@@ -58,7 +59,10 @@ struct nanumd_metrics {
     uint8_t intersection_set_hash[NODE_HASH_BYTES];
     bool intersection_known;
     int intersection;                /* 1 intersects, 0 split, -1 undecided */
+    uint64_t stall_logged_ms;        /* uv_now of the last consensus_stalled line */
 };
+
+#define NANUMD_STALL_LOG_MS 5000     /* a slot open this long is logged, and again as often */
 
 /* Adds one observation (milliseconds) to h. */
 void nanumd_metrics_observe(struct nanumd_histogram *h, uint64_t ms);
@@ -68,6 +72,19 @@ void nanumd_metrics_consensus_event(struct nanumd *d, const struct scp_event *ev
 void nanumd_metrics_ledger_closed(struct nanumd *d, uint64_t slot, uint64_t latency_ms);
 /* One transaction of a committed ledger had this result code. */
 void nanumd_metrics_tx_result(struct nanumd *d, unsigned code);
+
+/* Writes into out the log fields "not_heard_from=N validators=A,B
+ * disconnected=M disconnected_validators=C" ("-" for no names): the other
+ * validators from whom no statement for slot is held, and those not
+ * connected to us now, each named by the first 12 characters of its
+ * address.  Returns N.  What an operator wants to know when a slot stalls. */
+#define NANUMD_SILENT_TEXT_BYTES 512
+size_t nanumd_metrics_silent_validators(struct nanumd *d, uint64_t slot, char *out, size_t out_len);
+
+/* Called every herder tick: while this validator's slot stays open longer
+ * than NANUMD_STALL_LOG_MS, logs (that often) a consensus_stalled line with
+ * the slot, the last phase reached and the validators not heard from. */
+void nanumd_metrics_watch_stall(struct nanumd *d);
 
 /* Writes the exposition (text format 0.0.4) into *out (malloc'd,
  * NUL-terminated, *len bytes; the caller frees).  Returns 0 or NODE_E_NOMEM. */

@@ -11,8 +11,10 @@
 #include "chain.h"
 #include "check_quorum.h"
 #include "daemon.h"
+#include "info.h"
 #include "keys.h"
 #include "testnet.h"
+#include "validator_list.h"
 
 #define EXIT_USAGE 64
 #define EXIT_DATA 65 /* the data checked is bad */
@@ -80,6 +82,10 @@ static const struct command commands[] = {
     {"testnet", nanumd_testnet_main, "testnet --validators N [--watchers W] --dir DIR --base-port P",
      "write a local test network's genesis, keys and configs"},
     {"check-quorum", nanumd_check_quorum, "check-quorum FILE", "do all quorums of a network intersect?"},
+    {"info", nanumd_info_main, "info --config FILE", "a node's identity, network, height, peers, quorum health"},
+    {"validator-list", nanumd_vlist_main,
+     "validator-list sign --key FILE --genesis FILE --sequence N --expires TIME --validators FILE [--out FILE]",
+     "sign the cooperative's validator list (also: validator-list verify --publisher ADDRESS --genesis FILE DOC)"},
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 

@@ -187,6 +187,10 @@ int nanumd_overlay_start(struct nanumd *d)
     if (d->options.outbound_max > 0)
         config.limits.outbound_peers_max = d->options.outbound_max;
     config.limits.backoff_max_ms = 2000; /* validators are few: find them again fast */
+    /* Each transaction is its own message: a peer busy applying a large
+     * ledger must not overflow at the default depth and be dropped. */
+    config.limits.queue_messages_max = 65536;
+    config.limits.queue_bytes_max = 128u << 20;
     config.callbacks = (net_callbacks){.user = d, .on_message = on_message, .on_peer_up = on_peer_up,
                                        .on_peer_down = on_peer_down,
                                        .on_connection_failed = on_connection_failed};

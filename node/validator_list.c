@@ -104,6 +104,7 @@ int nanumd_vlist_sign(struct nanumd_vlist *l, const uint8_t network_id[static NO
     return rc;
 }
 
+/* The key as a nanum address string. */
 static json_t *address_json(const uint8_t key[NODE_KEY_BYTES])
 {
     char text[NODE_ADDRESS_TEXT_BYTES + 1];
@@ -131,6 +132,7 @@ int nanumd_vlist_to_json(const struct nanumd_vlist *l, char **out)
     return *out ? 0 : NANUMD_VLIST_E_NOMEM;
 }
 
+/* Writes what into err (if any) and returns rc: one line per refusal. */
 static int fail(char *err, size_t err_len, int rc, const char *what)
 {
     if (err != NULL && err_len > 0)
@@ -148,6 +150,7 @@ static bool get_u64(json_t *obj, const char *name, uint64_t *out)
     return true;
 }
 
+/* Reads an address field into key; false if absent or not an address. */
 static bool get_key(json_t *obj, const char *name, uint8_t key[NODE_KEY_BYTES])
 {
     const char *text = json_string_value(json_object_get(obj, name));
@@ -165,6 +168,7 @@ static bool parse_validator(json_t *entry, struct node_validator *v)
     return true;
 }
 
+/* Parses validators[] into out (allocating it); the order is checked. */
 static int parse_validators(json_t *array, struct nanumd_vlist *out, char *err, size_t err_len)
 {
     size_t n = json_array_size(array);
@@ -186,6 +190,7 @@ static int parse_validators(json_t *array, struct nanumd_vlist *out, char *err, 
     return 0;
 }
 
+/* Parses every member of the document but the validators, then them. */
 static int parse_root(json_t *root, struct nanumd_vlist *out, char *err, size_t err_len)
 {
     uint64_t version = 0;
@@ -283,12 +288,14 @@ struct nanumd_vlist_fetcher {
     uv_timer_t refresh_timer;       /* the next fetch */
     int handles_open;               /* the two timers: freed after both closed */
     struct node_buf body;
+    bool body_too_large;            /* the write callback refused more */
     uint32_t url_index;
     uint64_t next_attempt_ms;       /* uv_now of the next fetch */
     uint32_t learned_count;
     char learned[NANUMD_VLIST_PEERS_LEARNED_MAX][NODE_ADDRESS_HINT_BYTES_MAX + 1];
 };
 
+/* The wall clock in unix seconds: validity windows are in it. */
 static uint64_t unix_now_s(void)
 {
     return (uint64_t)time(NULL);
@@ -321,11 +328,13 @@ static uint64_t backoff_ms(const struct nanumd_vlist_fetcher *f, uint32_t failur
     return delay < refresh_ms ? delay : refresh_ms;
 }
 
+/* Frees a watched socket once libuv has closed its poll handle. */
 static void socket_closed(uv_handle_t *h)
 {
     free(h->data);
 }
 
+/* A watched socket is ready: tells curl, then collects finished transfers. */
 static void on_poll(uv_poll_t *poll, int status, int events)
 {
     struct vlist_socket *s = poll->data;
@@ -377,6 +386,7 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
     return uv_poll_start(&s->poll, events, on_poll) == 0 ? 0 : -1;
 }
 
+/* curl's timer fired: lets it time out or retry, then collects. */
 static void on_curl_timeout(uv_timer_t *t)
 {
     struct nanumd_vlist_fetcher *f = t->data;
@@ -402,8 +412,12 @@ static size_t on_curl_write(char *data, size_t size, size_t count, void *userp)
 {
     struct nanumd_vlist_fetcher *f = userp;
     size_t n = size * count;
-    if (f->body.len + n > NANUMD_VLIST_DOCUMENT_BYTES_MAX || node_buf_append(&f->body, data, n) != 0)
+    if (f->body.len + n > NANUMD_VLIST_DOCUMENT_BYTES_MAX) {
+        f->body_too_large = true;
         return 0; /* curl stops with CURLE_WRITE_ERROR */
+    }
+    if (node_buf_append(&f->body, data, n) != 0)
+        return 0;
     return n;
 }
 
@@ -487,6 +501,11 @@ static void accept_list(struct nanumd_vlist_fetcher *f, struct nanumd_vlist *l, 
 static int judge(struct nanumd_vlist_fetcher *f, long http_status, CURLcode result)
 {
     char err[256] = "";
+    if (f->body_too_large || result == CURLE_FILESIZE_EXCEEDED) {
+        NODE_LOG(NODE_LOG_WARN, "validator_list_rejected", "reason=too_large url=%s limit_bytes=%u trust=unchanged",
+                 f->url, NANUMD_VLIST_DOCUMENT_BYTES_MAX);
+        return NANUMD_VLIST_E_TOO_LARGE;
+    }
     if (result != CURLE_OK || http_status != 200) {
         NODE_LOG(NODE_LOG_WARN, "validator_list_fetch_failed", "url=%s http_status=%ld error=\"%s\" failures=%u",
                  f->url, http_status, result != CURLE_OK ? curl_easy_strerror(result) : "not 200",
@@ -557,6 +576,7 @@ static void fetch_start(uv_timer_t *t)
         return;
     snprintf(f->url, sizeof f->url, "%s", f->options.urls[f->url_index % f->options.url_count]);
     node_buf_init(&f->body);
+    f->body_too_large = false;
     CURL *easy = curl_easy_init();
     if (easy == NULL) {
         schedule_fetch(f, backoff_ms(f, ++f->status.consecutive_failures));
@@ -597,7 +617,7 @@ static void cache_load(struct nanumd_vlist_fetcher *f)
             rc = 0; /* still the floor; reported as expired by the status */
     }
     if (rc == 0) {
-        snprintf(f->url, sizeof f->url, "file:%s", f->options.cache_file);
+        snprintf(f->url, sizeof f->url, "cache");
         f->held = l;
         f->status.have_list = true;
         NODE_LOG(NODE_LOG_INFO, "validator_list_cache_loaded", "file=%s sequence=%llu validators=%u",
@@ -647,6 +667,7 @@ int nanumd_vlist_start(struct nanumd *d, const struct nanumd_vlist_options *opti
     return 0;
 }
 
+/* Frees the fetcher after both of its timers are closed. */
 static void timer_closed(uv_handle_t *h)
 {
     struct nanumd_vlist_fetcher *f = h->data;
@@ -718,6 +739,7 @@ static bool parse_time(const char *text, uint64_t *out)
     return true;
 }
 
+/* qsort order of validators: node key bytes, ascending. */
 static int compare_validators(const void *a, const void *b)
 {
     return memcmp(((const struct node_validator *)a)->node_key, ((const struct node_validator *)b)->node_key,
@@ -789,6 +811,7 @@ static bool read_args(int argc, char **argv, struct sign_args *a)
     return true;
 }
 
+/* Writes text and a newline to path (stdout if NULL); 0 or -1. */
 static int write_output(const char *path, const char *text)
 {
     FILE *out = path ? fopen(path, "w") : stdout;
@@ -800,6 +823,7 @@ static int write_output(const char *path, const char *text)
     return rc;
 }
 
+/* `validator-list sign`: builds, signs and writes a list; exit code. */
 static int sign_command(const struct sign_args *a)
 {
     uint64_t now = unix_now_s();

@@ -9,6 +9,7 @@ packages=(
   libsodium-dev liblmdb-dev libuv1-dev libmsgpack-dev libcurl4-openssl-dev
   libjansson-dev libhttp-parser-dev libinih-dev libcmocka-dev
   lmdb-utils python3 curl
+  prometheus  # promtool: tests/operate checks /metrics with `promtool check metrics` (~96 MB)
 )
 
 missing=()
