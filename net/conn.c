@@ -4,9 +4,12 @@
  *
  * Handlers never write to the socket: they append frames to the
  * connection's output buffer and mark it dirty; the node's prepare handle
- * flushes every dirty connection once per loop turn (Redis's beforeSleep),
- * with one uv_write in flight per connection.  While a write is in flight
- * new frames go to a second buffer; the two are swapped, never copied.
+ * flushes every dirty connection once per loop turn (Redis's beforeSleep).
+ * Two exceptions write sooner: a credit grant (the peer may be idle
+ * waiting for it) and an output buffer that reached its high-water mark.
+ * A flush first writes what the socket takes at once; the rest goes to
+ * the one uv_write in flight per connection, and new frames go to a second
+ * buffer meanwhile; the two are swapped, never copied.
  *
  * Flow control (spec/network.md "Flow control"): each side grants the other
  * a window of application messages and payload bytes with CREDIT frames and
@@ -22,6 +25,7 @@
  *
  * Read next: net/node.c.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +40,20 @@ void net__msg_unref(net__msg *msg)
 {
     if (--msg->refs == 0)
         free(msg);
+}
+
+/* A shareable copy of a payload, one reference held by the caller. */
+net__msg *net__msg_new(uint8_t type, const void *payload, size_t len)
+{
+    net__msg *msg = malloc(sizeof *msg + 1 + len);
+    if (msg == NULL)
+        return NULL;
+    msg->refs = 1;
+    msg->len = (uint32_t)len;
+    msg->plain[0] = type;
+    if (len > 0)
+        memcpy(msg->plain + 1, payload, len);
+    return msg;
 }
 
 /* Allocates a connection with its TCP handle, hooked into net->conns. */
@@ -158,7 +176,8 @@ void net__conn_close(net__conn *conn, int reason, bool graceful)
         if (net__frame_seal(&conn->tx, NET__TYPE_CLOSE, payload, n,
                             &conn->out) == 0) {
             net__conn_flush(conn);
-            if (conn->writing)
+            /* Written at once, the shutdown is under way already. */
+            if (conn->writing || conn->shutting_down)
                 return;
         }
     }
@@ -179,18 +198,55 @@ void net__conn_misbehaved(net__conn *conn, int reason)
     }
 }
 
-/* Hands the output buffer to libuv unless a write is in flight. */
+/* The output buffer was written out: finish a graceful close, or refill
+ * it from the queue (the refill is flushed at the latest before the loop
+ * next polls). */
+static void conn_written(net__conn *conn)
+{
+    if (conn->closing_gracefully) {
+        if (conn->out.len > 0)
+            net__conn_flush(conn);
+        else if (uv_shutdown(&conn->shutdown_req, (uv_stream_t *)&conn->tcp,
+                             conn_on_shutdown) == 0)
+            conn->shutting_down = true;
+        else
+            net__conn_close_handle(conn);
+        return;
+    }
+    net__conn_pump(conn);
+}
+
+/* Hands the output buffer to libuv unless a write is in flight.  What the
+ * socket takes at once is written synchronously: the buffer is then reused
+ * while still in cache, and sending goes on without waiting a loop turn
+ * for a write callback.  Only the rest goes to uv_write. */
 void net__conn_flush(net__conn *conn)
 {
     if (conn->writing || conn->out.len == 0 ||
         uv_is_closing((uv_handle_t *)&conn->tcp) ||
         (conn->closing && !conn->closing_gracefully))
         return;
+    uv_buf_t buf = uv_buf_init((char *)net__buf_head(&conn->out),
+                               (unsigned int)conn->out.len);
+    int written = uv_try_write((uv_stream_t *)&conn->tcp, &buf, 1);
+    if (written < 0 && written != UV_EAGAIN) {
+        net__conn_close(conn, NET_E_IO, false);
+        net__conn_close_handle(conn);
+        return;
+    }
+    if (written > 0) {
+        conn->info.bytes_sent += (uint64_t)written;
+        net__buf_consume(&conn->out, (size_t)written);
+        if (conn->out.len == 0) {
+            conn_written(conn);
+            return;
+        }
+    }
     net__buf swap = conn->writing_buf;
     conn->writing_buf = conn->out;
     conn->out = swap;
-    uv_buf_t buf = uv_buf_init((char *)net__buf_head(&conn->writing_buf),
-                               (unsigned int)conn->writing_buf.len);
+    buf = uv_buf_init((char *)net__buf_head(&conn->writing_buf),
+                      (unsigned int)conn->writing_buf.len);
     int rc = uv_write(&conn->write_req, (uv_stream_t *)&conn->tcp, &buf, 1,
                       conn_on_write);
     if (rc != 0) {
@@ -215,15 +271,7 @@ static void conn_on_write(uv_write_t *req, int status)
     }
     conn->info.bytes_sent += conn->writing_buf.len;
     net__buf_consume(&conn->writing_buf, conn->writing_buf.len);
-    if (conn->closing_gracefully) {
-        if (conn->out.len > 0)
-            net__conn_flush(conn);
-        else if (uv_shutdown(&conn->shutdown_req, (uv_stream_t *)&conn->tcp,
-                             conn_on_shutdown) != 0)
-            net__conn_close_handle(conn);
-        return;
-    }
-    net__conn_pump(conn);
+    conn_written(conn);
     net__conn_flush(conn);
 }
 
@@ -242,6 +290,25 @@ int net__conn_send_control(net__conn *conn, uint8_t type,
     return 0;
 }
 
+/* Seals one application frame's plaintext ([type, payload]) into the
+ * output buffer and spends its credit.  0, or NET_E_NOMEM after closing
+ * the connection. */
+static int conn_seal_application(net__conn *conn, const uint8_t *plain,
+                                 size_t payload_len)
+{
+    assert(conn->credit_messages > 0 && conn->credit_bytes >= payload_len);
+    if (net__frame_seal_plain(&conn->tx, plain, 1 + payload_len,
+                              &conn->out) != 0) {
+        net__conn_close(conn, NET_E_NOMEM, false);
+        return NET_E_NOMEM;
+    }
+    conn->credit_messages--;
+    conn->credit_bytes -= payload_len;
+    conn->info.messages_sent++;
+    conn->net->stats.frames_sent++;
+    return 0;
+}
+
 /* Seals queued messages into the output buffer while the peer's credit
  * and the output buffer's high-water mark allow. */
 void net__conn_pump(net__conn *conn)
@@ -254,15 +321,8 @@ void net__conn_pump(net__conn *conn)
         net__msg *msg = conn->queue[conn->queue_head];
         if (conn->credit_messages == 0 || conn->credit_bytes < msg->len)
             break;
-        if (net__frame_seal_plain(&conn->tx, msg->plain, 1 + (size_t)msg->len,
-                                  &conn->out) != 0) {
-            net__conn_close(conn, NET_E_NOMEM, false);
+        if (conn_seal_application(conn, msg->plain, msg->len) != 0)
             return;
-        }
-        conn->credit_messages--;
-        conn->credit_bytes -= msg->len;
-        conn->info.messages_sent++;
-        conn->net->stats.frames_sent++;
         conn->info.queue_messages--;
         conn->info.queue_bytes -= msg->len;
         conn->queue_head = (conn->queue_head + 1) % max;
@@ -293,6 +353,41 @@ int net__conn_enqueue(net__conn *conn, net__msg *msg)
     conn->info.queue_bytes += msg->len;
     net__conn_pump(conn);
     return 0;
+}
+
+/* Sends a payload now when queueing it would only delay it; see
+ * net_internal.h. */
+int net__conn_send(net__conn *conn, uint8_t type, const uint8_t *payload,
+                   size_t len, net__msg **shared)
+{
+    if (conn->closing || conn->state != NET__CONN_UP)
+        return NET_E_NO_PEER;
+    /* The same conditions under which net__conn_enqueue's pump would seal
+     * it at once, so order, credit and the queue's bounds are unchanged;
+     * what is saved is allocating, copying and freeing a message. */
+    if (conn->info.queue_messages == 0 && len <= NET__SEAL_DIRECT_BYTES_MAX &&
+        conn->credit_messages > 0 && conn->credit_bytes >= len &&
+        conn->out.len < NET__OUT_BUFFER_BYTES_HIGH) {
+        uint8_t *plain = conn->net->seal_scratch;
+        plain[0] = type;
+        if (len > 0)
+            memcpy(plain + 1, payload, len);
+        int rc = conn_seal_application(conn, plain, len);
+        if (rc != 0)
+            return rc;
+        net__mark_dirty(conn);
+        /* A full buffer gains nothing by waiting for the loop turn's
+         * flush, and would send the next payloads to the queue. */
+        if (conn->out.len >= NET__OUT_BUFFER_BYTES_HIGH)
+            net__conn_flush(conn);
+        return 0;
+    }
+    if (*shared == NULL) {
+        *shared = net__msg_new(type, payload, len);
+        if (*shared == NULL)
+            return NET_E_NOMEM;
+    }
+    return net__conn_enqueue(conn, *shared);
 }
 
 /* Grants the peer the window it used up, once enough is used that it
@@ -625,7 +720,29 @@ static void conn_on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init((char *)conn->net->read_chunk, NET__READ_CHUNK_BYTES);
 }
 
-/* Bytes arrived: buffer them and parse what is complete. */
+/* How many of the `len` bytes that arrived go to the input buffer: all of
+ * them during the handshake; once frames flow, only what completes the
+ * frame (or its length field) buffered there, so that the frames after it
+ * are opened in place rather than copied. */
+static size_t conn_bytes_to_buffer(const net__conn *conn, size_t len)
+{
+    if (conn->state != NET__CONN_UP && conn->state != NET__CONN_WAIT_CREDIT)
+        return len;
+    size_t have = conn->in.len, need;
+    if (have < NET__FRAME_LENGTH_BYTES)
+        need = NET__FRAME_LENGTH_BYTES - have;
+    else
+        need = NET__FRAME_LENGTH_BYTES +
+               (size_t)net__get_u32(net__buf_head(&conn->in)) - have;
+    /* A length that passed the bound check leaves need > 0; one that did
+     * not has closed the connection already, but never take nothing. */
+    if (need == 0 || need > len)
+        return len;
+    return need;
+}
+
+/* Bytes arrived: open the complete frames in place, buffer the rest, and
+ * parse what the buffer completes. */
 static void conn_on_read(uv_stream_t *stream, ssize_t nread,
                          const uv_buf_t *buf)
 {
@@ -640,14 +757,26 @@ static void conn_on_read(uv_stream_t *stream, ssize_t nread,
     conn->info.bytes_received += (uint64_t)nread;
     conn->last_receive_ms = uv_now(conn->net->loop);
     const uint8_t *data = (const uint8_t *)buf->base;
-    size_t used = conn_frames_in_place(conn, data, (size_t)nread);
-    if (conn->closing)
-        return;
-    if (net__buf_append(&conn->in, data + used, (size_t)nread - used) != 0) {
-        net__conn_close(conn, NET_E_NOMEM, false);
-        return;
+    size_t len = (size_t)nread;
+    /* Each pass consumes at least one byte: bounded by the read's size. */
+    for (;;) {
+        size_t used = conn_frames_in_place(conn, data, len);
+        if (conn->closing)
+            return;
+        data += used;
+        len -= used;
+        size_t take = conn_bytes_to_buffer(conn, len);
+        if (net__buf_append(&conn->in, data, take) != 0) {
+            net__conn_close(conn, NET_E_NOMEM, false);
+            return;
+        }
+        data += take;
+        len -= take;
+        /* Also with nothing buffered: it grants credit back. */
+        conn_process(conn);
+        if (len == 0 || conn->closing)
+            return;
     }
-    conn_process(conn);
 }
 
 /* Starts reading; a failure closes the connection. */

@@ -33,6 +33,10 @@
 #define NET__OUT_BUFFER_BYTES_HIGH (256u << 10) /* stop moving queued
                                                  messages into the output
                                                  buffer above this */
+#define NET__SEAL_DIRECT_BYTES_MAX (64u << 10) /* payloads up to this are
+                                                 sealed from a node scratch
+                                                 when they need not wait;
+                                                 larger ones are queued */
 #define NET__PEERS_FRAME_ENTRIES_MAX 32    /* addresses in one peers frame */
 #define NET__BANS_MAX 1024                 /* banned keys remembered */
 #define NET__TICK_MS_MIN 5
@@ -233,6 +237,7 @@ typedef struct net__conn {
     bool writing;                    /* write_req in flight */
     bool closing;                    /* no more callbacks, no more sends */
     bool closing_gracefully;         /* flushing a close frame */
+    bool shutting_down;              /* shutdown_req in flight */
     bool read_paused;
     net__conn_state state;
     int64_t address_index;           /* into net->addresses, or -1 */
@@ -275,8 +280,20 @@ void net__conn_close_handle(net__conn *conn);
 void net__conn_resume_reading(net__conn *conn);
 /* Closes the connection and bans its key (misbehaviour). */
 void net__conn_misbehaved(net__conn *conn, int reason);
+/* A shareable copy of [type, payload] with one reference; NULL when out of
+ * memory. */
+net__msg *net__msg_new(uint8_t type, const void *payload, size_t len);
 /* Queues msg for the peer; NET_E_PEER_SLOW drops the peer. */
 int net__conn_enqueue(net__conn *conn, net__msg *msg);
+/* Sends an application payload to the peer: sealed into the output buffer
+ * at once when nothing waits ahead of it, credit covers it and the buffer
+ * is below its high-water mark (what enqueueing would do, without copying
+ * the payload into a message); otherwise queued as *shared, which is
+ * created on first need (OUT: the caller releases it with
+ * net__msg_unref) so one copy serves every peer of a broadcast.  0,
+ * NET_E_NO_PEER, NET_E_NOMEM or NET_E_PEER_SLOW. */
+int net__conn_send(net__conn *conn, uint8_t type, const uint8_t *payload,
+                   size_t len, net__msg **shared);
 /* Appends one control frame to the output buffer. */
 int net__conn_send_control(net__conn *conn, uint8_t type,
                            const uint8_t *payload, size_t len);
@@ -336,6 +353,10 @@ struct net_node {
     uint8_t *plain;                  /* scratch for one opened frame */
     size_t plain_cap;
     uint8_t read_chunk[NET__READ_CHUNK_BYTES];
+    /* [type, payload] of the frame being sealed by net__conn_send: the
+     * cipher needs it contiguous.  Like `plain`, wiped when the node is
+     * freed. */
+    uint8_t seal_scratch[1 + NET__SEAL_DIRECT_BYTES_MAX];
     net__seen seen;
     net__seen replay;
     net__address *addresses;

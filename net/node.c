@@ -67,6 +67,7 @@ static void node_free(struct net_node *net)
         sodium_memzero(net->plain, net->plain_cap);
         free(net->plain);
     }
+    sodium_memzero(net->seal_scratch, sizeof net->seal_scratch);
     sodium_memzero(net->secret_key, sizeof net->secret_key);
     free(net);
 }
@@ -457,29 +458,27 @@ void net_message_id(uint8_t type, const void *payload, size_t len,
     crypto_generichash_final(&st, out, NET_MESSAGE_ID_BYTES);
 }
 
-/* A shareable copy of a payload, one reference held by the caller. */
-static net__msg *msg_new(uint8_t type, const void *payload, size_t len)
-{
-    net__msg *msg = malloc(sizeof *msg + 1 + len);
-    if (msg == NULL)
-        return NULL;
-    msg->refs = 1;
-    msg->len = (uint32_t)len;
-    msg->plain[0] = type;
-    if (len > 0)
-        memcpy(msg->plain + 1, payload, len);
-    return msg;
-}
-
-/* Queues msg to every up peer except `except`; returns how many took it. */
-static int flood(struct net_node *net, net__msg *msg, const net__conn *except)
+/* Sends [type, payload] to every up peer except `except`, sharing one
+ * queued copy among the peers that cannot take it at once.  Returns how
+ * many peers took it, or NET_E_NOMEM when none did for want of memory. */
+static int flood(struct net_node *net, uint8_t type, const uint8_t *payload,
+                 size_t len, const net__conn *except)
 {
     int queued = 0;
-    for (net__conn *c = net->conns; c != NULL; c = c->next)
-        if (c != except && !c->closing && c->state == NET__CONN_UP &&
-            net__conn_enqueue(c, msg) == 0)
+    bool out_of_memory = false;
+    net__msg *shared = NULL;
+    for (net__conn *c = net->conns; c != NULL; c = c->next) {
+        if (c == except || c->closing || c->state != NET__CONN_UP)
+            continue;
+        int rc = net__conn_send(c, type, payload, len, &shared);
+        if (rc == 0)
             queued++;
-    return queued;
+        else if (rc == NET_E_NOMEM)
+            out_of_memory = true;
+    }
+    if (shared != NULL)
+        net__msg_unref(shared);
+    return queued == 0 && out_of_memory ? NET_E_NOMEM : queued;
 }
 
 /* An application frame passed its checks: de-duplicate and relay flooded
@@ -495,11 +494,7 @@ void net__deliver(net__conn *conn, uint8_t type, const uint8_t *payload,
             net->stats.messages_duplicate++;
             return;
         }
-        net__msg *msg = msg_new(type, payload, len);
-        if (msg != NULL) {
-            flood(net, msg, conn);
-            net__msg_unref(msg);
-        }
+        flood(net, type, payload, len, conn);
     }
     net->stats.messages_delivered++;
     if (net->callbacks.on_message != NULL)
@@ -532,12 +527,7 @@ int net_broadcast(net_node *net, uint8_t type, const void *payload,
         net_message_id(type, payload, len, id);
         net__seen_insert(&net->seen, id);
     }
-    net__msg *msg = msg_new(type, payload, len);
-    if (msg == NULL)
-        return NET_E_NOMEM;
-    int queued = flood(net, msg, NULL);
-    net__msg_unref(msg);
-    return queued;
+    return flood(net, type, payload, len, NULL);
 }
 
 /* The up connection with this id, or NULL. */
@@ -561,11 +551,10 @@ int net_send(net_node *net, uint64_t peer_id, uint8_t type, const void *payload,
     net__conn *conn = conn_by_id(net, peer_id);
     if (conn == NULL)
         return NET_E_NO_PEER;
-    net__msg *msg = msg_new(type, payload, len);
-    if (msg == NULL)
-        return NET_E_NOMEM;
-    rc = net__conn_enqueue(conn, msg);
-    net__msg_unref(msg);
+    net__msg *shared = NULL;
+    rc = net__conn_send(conn, type, payload, len, &shared);
+    if (shared != NULL)
+        net__msg_unref(shared);
     return rc;
 }
 
