@@ -40,8 +40,7 @@
 #define NANUMD_ADMIN_TOKEN_BYTES_MAX 128 /* [api] admin_token (NODE_CONFIG_TOKEN_BYTES_MAX) */
 #define NANUMD_PEER_HEIGHTS_MAX 128      /* peers whose claimed height is remembered */
 #define NANUMD_TXSET_REQUEST_MS 1000     /* a missing tx set is asked for again after this */
-#define NANUMD_NOMINATION_TIMEOUT_MS 150 /* nomination round r lasts r × this */
-#define NANUMD_BALLOT_TIMEOUT_MS 500     /* ballot counter c times out after c × this */
+
 
 /* What the daemon is told to be (from the config file, node/daemon.c). */
 struct nanumd_options {
@@ -117,6 +116,8 @@ struct nanumd {
     uint8_t validator_set_hash[NODE_HASH_BYTES];
     struct node_validator_set validators;
     uint64_t slot;                  /* the ledger height being agreed */
+    uint64_t nomination_timeout_ms; /* parameters of the ledger in force */
+    uint64_t ballot_timeout_ms;
     bool nominated;                 /* nominated for slot */
     uint64_t last_close_ms;         /* uv_now when the last ledger closed */
     uv_timer_t tick;

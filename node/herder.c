@@ -366,7 +366,8 @@ static void externalized(void *ctx, uint64_t slot, const struct scp_value *value
     uv_timer_start(&d->work, apply_externalized, 0, 0);
 }
 
-/* Round timeouts: short, growing linearly.  A nomination round fails when
+/* Round timeouts (network parameters nomination_timeout_ms and
+ * ballot_timeout_ms): short, growing linearly.  A nomination round fails when
  * nodes pick different leaders (about one round in sixteen with four
  * validators); waiting a whole second then would dominate the tail latency
  * of a network that closes ledgers in tens of milliseconds.  Ballot
@@ -374,8 +375,8 @@ static void externalized(void *ctx, uint64_t slot, const struct scp_value *value
  * short too; both grow with the round so a slow network still converges. */
 static uint64_t scp_timeout(void *ctx, enum scp_timer timer, uint32_t round)
 {
-    (void)ctx;
-    uint64_t step = timer == SCP_TIMER_NOMINATION ? NANUMD_NOMINATION_TIMEOUT_MS : NANUMD_BALLOT_TIMEOUT_MS;
+    struct nanumd *d = ctx;
+    uint64_t step = timer == SCP_TIMER_NOMINATION ? d->nomination_timeout_ms : d->ballot_timeout_ms;
     uint64_t ms = step * (round ? round : 1);
     return ms < SCP_TIMEOUT_MS_MAX ? ms : SCP_TIMEOUT_MS_MAX;
 }
@@ -988,6 +989,8 @@ int nanumd_herder_refresh_validators(struct nanumd *d)
         node_validator_set_free(&set);
         return rc < 0 ? rc : NODE_E_STORE;
     }
+    d->nomination_timeout_ms = params.values[NODE_PARAM_nomination_timeout_ms];
+    d->ballot_timeout_ms = params.values[NODE_PARAM_ballot_timeout_ms];
     /* The quorum set depends on the set and on the threshold parameter. */
     uint8_t set_hash[NODE_HASH_BYTES + 8];
     node_validator_set_hash(&set, set_hash);

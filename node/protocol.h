@@ -252,7 +252,9 @@ const char *node_proposal_kind_name(unsigned kind);
     X(9, booking_duration_max_s, 2592000, 3600, 31536000)                         \
     X(10, booking_backdate_max_s, 900, 0, 86400)                                  \
     X(11, close_time_drift_max_s, 10, 1, 3600)                                    \
-    X(12, quorum_threshold_bp, 6667, 1, 10000)  /* orgs needed at the top of the quorum set */
+    X(12, quorum_threshold_bp, 6667, 1, 10000)  /* orgs needed at the top of the quorum set */ \
+    X(13, nomination_timeout_ms, 100, 10, 60000) /* nomination round r lasts r × this */ \
+    X(14, ballot_timeout_ms, 500, 50, 600000)    /* ballot counter c times out after c × this */
 
 enum node_param_id {
 #define NODE_PARAM_ENUM(id, name, def, min, max) NODE_PARAM_##name = id,
