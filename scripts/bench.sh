@@ -24,7 +24,8 @@ for i in $(seq 1 "$runs"); do
   build/tests/bench/bench-net > "$raw/net.$i.json" 2>/dev/null
   build/tests/bench/bench-consensus > "$raw/consensus.$i.json" 2>/dev/null
   if [ -x build/tests/bench/bench-network ]; then
-    build/tests/bench/bench-network > "$raw/network.$i.json" 2>"$raw/network.$i.log" || true
+    build/tests/bench/bench-network --rates 1000,2000,4000,6000 --seconds 5 \
+      > "$raw/network.$i.json" 2>"$raw/network.$i.log" || true
   fi
 done
 
