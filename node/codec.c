@@ -12,17 +12,6 @@
 
 #include "mp.h"
 
-#define TRY(expr)              \
-    do {                       \
-        int rc_ = (expr);      \
-        if (rc_ != 0)          \
-            return rc_;        \
-    } while (0)
-
-static int finish(struct node_buf *out)
-{
-    return out->failed ? NODE_E_NOMEM : 0;
-}
 
 /* --- Transactions ----------------------------------------------------------- */
 
@@ -312,7 +301,7 @@ int node_tx_encode(const struct node_tx *tx, struct node_buf *out)
     msgpack_packer pk;
     node__packer_init(&pk, out);
     pack_tx(&pk, tx);
-    TRY(finish(out));
+    TRY(node__finish(out));
     int rc = check_encoded(out, start);
     if (rc != 0)
         out->len = start;
@@ -328,7 +317,7 @@ int node_envelope_encode(const struct node_tx_envelope *env, struct node_buf *ou
     msgpack_pack_array(&pk, 2);
     pack_tx(&pk, &env->tx);
     node__pack_bin(&pk, env->signature, NODE_SIGNATURE_BYTES);
-    TRY(finish(out));
+    TRY(node__finish(out));
     struct node_tx_envelope check;
     int rc = node_envelope_decode(out->data + start, out->len - start, &check);
     if (rc != 0)

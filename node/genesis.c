@@ -15,19 +15,8 @@
 
 #define GENESIS_VERSION 1
 
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-{
-    if (err != NULL && err_len > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_len, fmt, ap);
-        va_end(ap);
-    }
-    return NODE_E_GENESIS;
-}
+/* Every genesis error is NODE_E_GENESIS with a sentence naming the field. */
+#define fail(err, err_len, ...) node_fail(NODE_E_GENESIS, (err), (err_len), __VA_ARGS__)
 
 /* Checks that obj has no keys beyond allowed (a typo is an error, not a
  * silently ignored field). */

@@ -150,6 +150,18 @@ static bool txset_valid(struct nanumd *d, const struct node_txset *set)
     return ok;
 }
 
+/* Asks every peer for the tx set with this Merkle root (get_txset). */
+static void request_txset(struct nanumd *d, const uint8_t hash[NODE_HASH_BYTES])
+{
+    struct node_buf b;
+    node_buf_init(&b);
+    msgpack_packer pk;
+    node__packer_init(&pk, &b);
+    node__pack_bin(&pk, hash, NODE_HASH_BYTES);
+    nanumd_overlay_broadcast(d, NODE_MSG_GET_TXSET, &b);
+    node_buf_free(&b);
+}
+
 /* --- Values -------------------------------------------------------------------------- */
 
 static enum scp_validation validate_value(void *ctx, uint64_t slot, const struct scp_value *value,
@@ -605,13 +617,7 @@ static void apply_externalized(uv_timer_t *t)
         /* Agreed, but the set is gone from our cache: fetch it and apply
          * when it arrives (nanumd_herder_receive_txset). */
         d->externalized_pending = true;
-        struct node_buf b;
-        node_buf_init(&b);
-        msgpack_packer pk;
-        node__packer_init(&pk, &b);
-        node__pack_bin(&pk, v.tx_set_hash, NODE_HASH_BYTES);
-        nanumd_overlay_broadcast(d, NODE_MSG_GET_TXSET, &b);
-        node_buf_free(&b);
+        request_txset(d, v.tx_set_hash);
         NODE_LOG(NODE_LOG_WARN, "externalized_txset_missing", "slot=%llu action=fetching",
                  (unsigned long long)d->externalized_slot);
         return;
@@ -798,13 +804,7 @@ static bool txsets_present(struct nanumd *d, const struct scp_envelope *e)
         }
         if (asked != NULL)
             *asked = now;
-        struct node_buf b;
-        node_buf_init(&b);
-        msgpack_packer pk;
-        node__packer_init(&pk, &b);
-        node__pack_bin(&pk, v.tx_set_hash, NODE_HASH_BYTES);
-        nanumd_overlay_broadcast(d, NODE_MSG_GET_TXSET, &b);
-        node_buf_free(&b);
+        request_txset(d, v.tx_set_hash);
     }
     return all;
 }

@@ -65,20 +65,7 @@ const char *node_key_errname(int code)
     return "NODE_KEY_E_UNKNOWN_CODE";
 }
 
-static int fail(int rc, char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* Writes a sentence into err (if any) and returns rc. */
-static int fail(int rc, char *err, size_t err_len, const char *fmt, ...)
-{
-    if (err != NULL && err_len > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_len, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
+#define fail node_fail /* node/util.c */
 
 /* A kind is a short lowercase word with dashes: it is written into JSON
  * without escaping, so nothing else may appear in it. */

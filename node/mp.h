@@ -54,6 +54,20 @@ void node__pack_bin(msgpack_packer *pk, const uint8_t *bytes, size_t len);
 void node__pack_str(msgpack_packer *pk, const char *text);
 void node__pack_bool(msgpack_packer *pk, bool value);
 
+/* Returns from the calling function with expr's code when it is not 0. */
+#define TRY(expr)              \
+    do {                       \
+        int rc_ = (expr);      \
+        if (rc_ != 0)          \
+            return rc_;        \
+    } while (0)
+
+/* The end of every encoder: NODE_E_NOMEM if an append failed. */
+static inline int node__finish(const struct node_buf *out)
+{
+    return out->failed ? NODE_E_NOMEM : 0;
+}
+
 /* Shared by the transaction and record codecs (node/codec.c). */
 void node__pack_proposal_body(msgpack_packer *pk, const struct node_proposal_body *b);
 int node__read_proposal_body(struct node__reader *r, struct node_proposal_body *b);

@@ -57,6 +57,11 @@ enum node_error {
 
 /* Returns a sentence describing code (never NULL). */
 const char *node_strerror(int code);
+
+/* Writes a printf-style sentence into err (if err is not NULL and err_len
+ * is not 0) and returns rc: the one way node/ fills an error message. */
+int node_fail(int rc, char *err, size_t err_len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* Returns the code's name, e.g. "NODE_E_TRUNCATED" (never NULL). */
 const char *node_errname(int code);
 

@@ -12,17 +12,6 @@
 
 #include "mp.h"
 
-#define TRY(expr)              \
-    do {                       \
-        int rc_ = (expr);      \
-        if (rc_ != 0)          \
-            return rc_;        \
-    } while (0)
-
-static int finish(struct node_buf *out)
-{
-    return out->failed ? NODE_E_NOMEM : 0;
-}
 
 static int read_version(struct node__reader *r, uint32_t fields, uint32_t version)
 {
@@ -49,7 +38,7 @@ int node_account_encode(const struct node_account *a, struct node_buf *out)
     msgpack_pack_uint64(&pk, a->rating_sum);
     msgpack_pack_uint64(&pk, a->rating_count);
     node__pack_str(&pk, a->name);
-    return finish(out);
+    return node__finish(out);
 }
 
 int node_account_decode(const uint8_t *bytes, size_t len, struct node_account *a)
@@ -91,7 +80,7 @@ int node_resource_encode(const struct node_resource *res, struct node_buf *out)
     msgpack_pack_uint64(&pk, res->min_rating_x100);
     node__pack_bool(&pk, res->active);
     msgpack_pack_uint64(&pk, res->created_height);
-    return finish(out);
+    return node__finish(out);
 }
 
 int node_resource_decode(const uint8_t *bytes, size_t len, struct node_resource *res)
@@ -138,7 +127,7 @@ int node_booking_encode(const struct node_booking *b, struct node_buf *out)
     node__pack_bool(&pk, b->rated_by_owner);
     msgpack_pack_uint64(&pk, b->created_height);
     msgpack_pack_uint64(&pk, b->closed_height);
-    return finish(out);
+    return node__finish(out);
 }
 
 int node_booking_decode(const uint8_t *bytes, size_t len, struct node_booking *b)
@@ -186,7 +175,7 @@ int node_proposal_encode(const struct node_proposal *p, struct node_buf *out)
     msgpack_pack_uint64(&pk, p->decided_height);
     msgpack_pack_uint64(&pk, p->effective_height);
     msgpack_pack_uint64(&pk, p->enact_result);
-    return finish(out);
+    return node__finish(out);
 }
 
 int node_proposal_decode(const uint8_t *bytes, size_t len, struct node_proposal *p)
@@ -222,7 +211,7 @@ int node_params_encode(const struct node_params *p, struct node_buf *out)
     msgpack_pack_array(&pk, NODE_PARAM_COUNT);
     for (unsigned i = 0; i < NODE_PARAM_COUNT; i++)
         msgpack_pack_uint64(&pk, p->values[i]);
-    return finish(out);
+    return node__finish(out);
 }
 
 int node_params_decode(const uint8_t *bytes, size_t len, struct node_params *p)
@@ -250,7 +239,7 @@ int node_counters_encode(const struct node_counters *c, struct node_buf *out)
     msgpack_pack_uint64(&pk, c->next_proposal_id);
     msgpack_pack_uint64(&pk, c->member_count);
     msgpack_pack_uint64(&pk, c->open_proposals);
-    return finish(out);
+    return node__finish(out);
 }
 
 int node_counters_decode(const uint8_t *bytes, size_t len, struct node_counters *c)
@@ -288,7 +277,7 @@ int node_validator_set_encode(const struct node_validator_set *s, struct node_bu
     msgpack_pack_array(&pk, s->count);
     for (uint32_t i = 0; i < s->count; i++)
         node__pack_validator(&pk, &s->validators[i]);
-    return finish(out);
+    return node__finish(out);
 }
 
 int node_validator_set_decode(const uint8_t *bytes, size_t len, struct node_validator_set *s)
@@ -349,7 +338,7 @@ int node_header_encode(const struct node_header *h, struct node_buf *out)
     node__pack_bin(&pk, h->results_hash, NODE_HASH_BYTES);
     node__pack_bin(&pk, h->state_hash, NODE_HASH_BYTES);
     node__pack_bin(&pk, h->validator_set_hash, NODE_HASH_BYTES);
-    return finish(out);
+    return node__finish(out);
 }
 
 static int read_header(struct node__reader *r, struct node_header *h)
@@ -407,7 +396,7 @@ int node_results_hash(const struct node_tx_result *results, uint32_t count,
     msgpack_packer pk;
     node__packer_init(&pk, &b);
     pack_results(&pk, results, count);
-    int rc = finish(&b);
+    int rc = node__finish(&b);
     if (rc == 0)
         node_hash(b.data, b.len, out);
     node_buf_free(&b);
@@ -426,7 +415,7 @@ int node_block_encode(const struct node_block *blk, struct node_buf *out)
     for (uint32_t i = 0; i < blk->tx_count; i++)
         node__pack_bin(&pk, blk->tx_bytes[i], blk->tx_lens[i]);
     pack_results(&pk, blk->results, blk->tx_count);
-    return finish(out);
+    return node__finish(out);
 }
 
 void node_block_free(struct node_block *blk)

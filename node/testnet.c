@@ -52,20 +52,7 @@ const char *node_testnet_strerror(int code)
     return "unknown error";
 }
 
-static int fail(int rc, char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* Writes a sentence into err (if any) and returns rc. */
-static int fail(int rc, char *err, size_t err_len, const char *fmt, ...)
-{
-    if (err != NULL && err_len > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_len, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
+#define fail node_fail /* node/util.c */
 
 /* --- The plan: every key and name, made before anything is written -------- */
 

@@ -4,6 +4,7 @@
  * the names of enums.
  */
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,17 @@ const char *node_errname(int code)
     default:
         return "NODE_E_UNKNOWN";
     }
+}
+
+int node_fail(int rc, char *err, size_t err_len, const char *fmt, ...)
+{
+    if (err != NULL && err_len > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, err_len, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
 }
 
 /* --- Buffers ------------------------------------------------------------------ */

@@ -8,17 +8,6 @@
 #include "mp.h"
 #include "wire.h"
 
-#define TRY(expr)              \
-    do {                       \
-        int rc_ = (expr);      \
-        if (rc_ != 0)          \
-            return rc_;        \
-    } while (0)
-
-static int finish(struct node_buf *out)
-{
-    return out->failed ? NODE_E_NOMEM : 0;
-}
 
 int node_value_encode(const struct node_value *v, struct node_buf *out)
 {
@@ -28,7 +17,7 @@ int node_value_encode(const struct node_value *v, struct node_buf *out)
     node__pack_bin(&pk, v->tx_set_hash, NODE_HASH_BYTES);
     msgpack_pack_uint64(&pk, v->close_time_ms);
     msgpack_pack_array(&pk, 0); /* upgrades: none defined in version 1 */
-    return finish(out);
+    return node__finish(out);
 }
 
 int node_value_decode(const uint8_t *bytes, size_t len, struct node_value *v)
@@ -94,7 +83,7 @@ int node_txset_encode(const struct node_txset *s, struct node_buf *out)
     msgpack_pack_array(&pk, s->count);
     for (uint32_t i = 0; i < s->count; i++)
         node__pack_bin(&pk, s->txs[i], s->lens[i]);
-    return finish(out);
+    return node__finish(out);
 }
 
 int node_txset_decode(const uint8_t *bytes, size_t len, struct node_txset **out)
@@ -128,7 +117,7 @@ int node_ledger_sig_encode(const struct node_ledger_sig *s, struct node_buf *out
     node__pack_bin(&pk, s->header_hash, NODE_HASH_BYTES);
     node__pack_bin(&pk, s->node_key, NODE_KEY_BYTES);
     node__pack_bin(&pk, s->signature, NODE_SIGNATURE_BYTES);
-    return finish(out);
+    return node__finish(out);
 }
 
 int node_ledger_sig_decode(const uint8_t *bytes, size_t len, struct node_ledger_sig *s)
@@ -169,7 +158,7 @@ int node_certificate_encode(const struct node_certificate *c, struct node_buf *o
         node__pack_bin(&pk, c->signers[i].node_key, NODE_KEY_BYTES);
         node__pack_bin(&pk, c->signers[i].signature, NODE_SIGNATURE_BYTES);
     }
-    return finish(out);
+    return node__finish(out);
 }
 
 int node_certificate_decode(const uint8_t *bytes, size_t len, struct node_certificate *c)
@@ -198,7 +187,7 @@ int node_status_encode(const struct node_status *s, struct node_buf *out)
     msgpack_pack_array(&pk, 2);
     msgpack_pack_uint64(&pk, s->height);
     node__pack_bin(&pk, s->header_hash, NODE_HASH_BYTES);
-    return finish(out);
+    return node__finish(out);
 }
 
 int node_status_decode(const uint8_t *bytes, size_t len, struct node_status *s)
@@ -218,7 +207,7 @@ int node_range_encode(const struct node_range *g, struct node_buf *out)
     msgpack_pack_array(&pk, 2);
     msgpack_pack_uint64(&pk, g->from);
     msgpack_pack_uint64(&pk, g->count);
-    return finish(out);
+    return node__finish(out);
 }
 
 int node_range_decode(const uint8_t *bytes, size_t len, struct node_range *g)

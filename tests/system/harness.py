@@ -287,10 +287,18 @@ class Network:
             _live_networks.remove(self)
         if keep:
             print(f"# logs and data kept in {self.dir}")
-        elif os.path.isdir(self.dir) and not getattr(self, "kept", False):
+        else:
             shutil.rmtree(self.dir, ignore_errors=True)
-        self.kept = self.kept if hasattr(self, "kept") else False
-        self.kept = self.kept or keep
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        """Stops every node; on failure prints the logs' tails and keeps the folder."""
+        if kind is not None:
+            self.dump_logs()
+        self.close(keep=kind is not None)
+        return False
 
     def dump_logs(self):
         for n in self.nodes:

@@ -36,8 +36,7 @@ def members(net):
 
 
 def scenario_threshold_that_loses_intersection_is_refused():
-    net = Network(BUILD, params=FAST, watchers=0)
-    try:
+    with Network(BUILD, params=FAST, watchers=0) as net:
         net.start()
         seqs = net.wallet_seqs()
         [result] = submit_and_wait(net, net.txgen("propose-param", "alice", "quorum_threshold_bp", 4000, seqs=seqs))
@@ -45,17 +44,10 @@ def scenario_threshold_that_loses_intersection_is_refused():
               f"a threshold of 4,000 bp with 4 orgs was not refused: {result}")
         code, body = net.nodes[0].get("/v1/proposals")
         check(code == 200 and not body["proposals"], f"a refused proposal was recorded: {body}")
-    except Exception:
-        net.dump_logs()
-        net.close(keep=True)
-        raise
-    finally:
-        net.close()
 
 
 def scenario_added_validator_takes_effect_at_the_next_ledger_everywhere():
-    net = Network(BUILD, params=FAST, watchers=0)
-    try:
+    with Network(BUILD, params=FAST, watchers=0) as net:
         net.start()
         seqs = net.wallet_seqs()
         # A second validator for coop1: a fresh node key.
@@ -89,12 +81,6 @@ def scenario_added_validator_takes_effect_at_the_next_ledger_everywhere():
         # validator is not running: the other three orgs still make a quorum).
         net.wait_height(height + 2)
         net.assert_same_chain()
-    except Exception:
-        net.dump_logs()
-        net.close(keep=True)
-        raise
-    finally:
-        net.close()
 
 
 SCENARIOS = [

@@ -85,8 +85,7 @@ class Load:
 
 
 def scenario_all_transactions_commit_with_identical_hashes():
-    net = network()
-    try:
+    with network() as net:
         net.start()
         count = 2000 if FULL else 400
         ids = submit_all(net, net.txgen("pays", count))
@@ -96,17 +95,10 @@ def scenario_all_transactions_commit_with_identical_hashes():
         net.assert_same_chain(up_to=top)
         failed = [i for i in ids[:50] if net.nodes[0].get(f"/v1/tx/{i}")[1]["status"] != "committed"]
         check(not failed, f"transactions failed instead of committing: {failed[:3]}")
-    except Exception:
-        net.dump_logs()
-        net.close(keep=True)
-        raise
-    finally:
-        net.close()
 
 
 def scenario_killed_validator_catches_up_and_rejoins():
-    net = network()
-    try:
+    with network() as net:
         net.start()
         victim = net.validators[1]
         others = [n for n in net.nodes if n is not victim]
@@ -124,17 +116,10 @@ def scenario_killed_validator_catches_up_and_rejoins():
         net.wait_height(top)
         net.assert_same_chain(up_to=top)
         check("catchup" in victim.log_text() or victim.height() >= top, "the restarted validator did not catch up")
-    except Exception:
-        net.dump_logs()
-        net.close(keep=True)
-        raise
-    finally:
-        net.close()
 
 
 def scenario_two_of_four_down_halts_without_forking():
-    net = network()
-    try:
+    with network() as net:
         net.start()
         net.wait_height(2)
         down = net.validators[2:4]
@@ -157,17 +142,10 @@ def scenario_two_of_four_down_halts_without_forking():
         resumed = max(heights.values()) + 2
         net.wait_height(resumed, nodes=up + [down[0]], timeout_s=60)
         net.assert_same_chain(nodes=up + [down[0]])
-    except Exception:
-        net.dump_logs()
-        net.close(keep=True)
-        raise
-    finally:
-        net.close()
 
 
 def scenario_partition_heals_to_one_chain():
-    net = network()
-    try:
+    with network() as net:
         net.start()
         isolated = net.validators[3]
         rest = [n for n in net.nodes if n is not isolated]
@@ -183,18 +161,11 @@ def scenario_partition_heals_to_one_chain():
         top = max(n.height() for n in net.nodes)
         net.wait_height(top)
         net.assert_same_chain(up_to=top)
-    except Exception:
-        net.dump_logs()
-        net.close(keep=True)
-        raise
-    finally:
-        net.close()
 
 
 def scenario_late_watcher_catches_up():
     ledgers = 500 if FULL else 100
-    net = network(params={"batch_window_ms": 20, "idle_close_ms": 100})
-    try:
+    with network(params={"batch_window_ms": 20, "idle_close_ms": 100}) as net:
         net.start(net.validators)
         net.wait_height(ledgers, nodes=net.validators, timeout_s=ledgers * 0.5 + 30)
         watcher = net.watchers[0]
@@ -205,17 +176,10 @@ def scenario_late_watcher_catches_up():
         for h in sorted({1, target // 2, target}):
             check(watcher.ledger_hash(h) == net.validators[0].ledger_hash(h), f"watcher differs at ledger {h}")
         check("catchup_done" in watcher.log_text(), "the watcher did not log its catch-up")
-    except Exception:
-        net.dump_logs()
-        net.close(keep=True)
-        raise
-    finally:
-        net.close()
 
 
 def scenario_equivocating_validator_is_reported_and_safety_holds():
-    net = network(testing={3: {"equivocate": "true"}})
-    try:
+    with network(testing={3: {"equivocate": "true"}}) as net:
         net.start()
         honest = [n for n in net.nodes if n.index != 3]
         ids = submit_all(net, net.txgen("pays", 60), nodes=honest)
@@ -225,17 +189,10 @@ def scenario_equivocating_validator_is_reported_and_safety_holds():
         wait_for(lambda: any((n.status() or {"stats": {}})["stats"].get("equivocations_seen", 0) > 0 for n in honest),
                  30, "an honest node to report the equivocation")
         check(any("equivocation_detected" in n.log_text() for n in honest), "no equivocation in the honest logs")
-    except Exception:
-        net.dump_logs()
-        net.close(keep=True)
-        raise
-    finally:
-        net.close()
 
 
 def scenario_bad_client_input_is_refused_and_changes_nothing():
-    net = network(watchers=0)
-    try:
+    with network(watchers=0) as net:
         net.start()
         node = net.nodes[0]
         before = net.account("alice")
@@ -273,12 +230,6 @@ def scenario_bad_client_input_is_refused_and_changes_nothing():
         tx_id, hex_ = net.txgen("pay", "alice", "bob", "1.00")[0]
         check(node.submit(hex_)[0] == 202, "a good transaction was refused after bad input")
         net.wait_committed([tx_id])
-    except Exception:
-        net.dump_logs()
-        net.close(keep=True)
-        raise
-    finally:
-        net.close()
 
 
 SCENARIOS = [
