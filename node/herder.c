@@ -690,11 +690,11 @@ static void nominate(struct nanumd *d)
         return;
     e->checked_slot = d->slot; /* built from our own checked mempool, in order */
     e->valid = true;
+    /* The set is not pushed: most nominated values are never voted for
+     * (only round leaders' are), so peers fetch the ones they meet in
+     * envelopes (get_txset), and the answer floods from there. */
     struct node_buf b;
     node_buf_init(&b);
-    if (node_txset_encode(e->set, &b) == 0)
-        nanumd_overlay_broadcast(d, NODE_MSG_TXSET, &b);
-    node_buf_reset(&b);
     uint64_t now_ms = wall_ms();
     struct node_value v = {.close_time_ms = now_ms > last.close_time_ms ? now_ms : last.close_time_ms + 1};
     memcpy(v.tx_set_hash, e->set->hash, NODE_HASH_BYTES);
