@@ -191,15 +191,16 @@ static enum scp_validation validate_value(void *ctx, uint64_t slot, const struct
         e->valid = txset_valid(d, e->set);
         e->checked_slot = slot;
     }
-    return e->valid ? SCP_VALUE_VALID : SCP_VALUE_INVALID;
+    return e->valid && e->set->count == v.tx_count ? SCP_VALUE_VALID : SCP_VALUE_INVALID;
 }
 
-/* Deterministic combination: the candidate whose tx set has the most
+/* Deterministic combination, from the values alone (a node may confirm a
+ * candidate whose set it has not fetched yet): the candidate with the most
  * transactions (ties: the larger root), with the latest close time. */
 static int combine_candidates(void *ctx, uint64_t slot, const struct scp_value *candidates,
                               size_t count, struct scp_value *out)
 {
-    struct nanumd *d = ctx;
+    (void)ctx;
     (void)slot;
     struct node_value best = {0}, v;
     uint64_t close_time_ms = 0;
@@ -207,8 +208,7 @@ static int combine_candidates(void *ctx, uint64_t slot, const struct scp_value *
     for (size_t i = 0; i < count; i++) {
         if (node_value_decode(candidates[i].bytes, candidates[i].size, &v) != 0)
             continue;
-        const struct node_txset *set = nanumd_txset_find(d, v.tx_set_hash);
-        int64_t n = set ? (int64_t)set->count : 0;
+        int64_t n = v.tx_count;
         if (n > best_count || (n == best_count && memcmp(v.tx_set_hash, best.tx_set_hash, NODE_HASH_BYTES) > 0)) {
             best = v;
             best_count = n;
@@ -696,7 +696,8 @@ static void nominate(struct nanumd *d)
     struct node_buf b;
     node_buf_init(&b);
     uint64_t now_ms = wall_ms();
-    struct node_value v = {.close_time_ms = now_ms > last.close_time_ms ? now_ms : last.close_time_ms + 1};
+    struct node_value v = {.close_time_ms = now_ms > last.close_time_ms ? now_ms : last.close_time_ms + 1,
+                           .tx_count = e->set->count};
     memcpy(v.tx_set_hash, e->set->hash, NODE_HASH_BYTES);
     struct scp_value value, previous = {.size = NODE_HASH_BYTES};
     memcpy(previous.bytes, last_hash, NODE_HASH_BYTES);

@@ -13,9 +13,10 @@ int node_value_encode(const struct node_value *v, struct node_buf *out)
 {
     msgpack_packer pk;
     node__packer_init(&pk, out);
-    msgpack_pack_array(&pk, 3);
+    msgpack_pack_array(&pk, 4);
     node__pack_bin(&pk, v->tx_set_hash, NODE_HASH_BYTES);
     msgpack_pack_uint64(&pk, v->close_time_ms);
+    msgpack_pack_uint64(&pk, v->tx_count);
     msgpack_pack_array(&pk, 0); /* upgrades: none defined in version 1 */
     return node__finish(out);
 }
@@ -24,9 +25,10 @@ int node_value_decode(const uint8_t *bytes, size_t len, struct node_value *v)
 {
     struct node__reader r;
     node__reader_init(&r, bytes, len);
-    TRY(node__read_array_exact(&r, 3));
+    TRY(node__read_array_exact(&r, 4));
     TRY(node__read_bin_fixed(&r, v->tx_set_hash, NODE_HASH_BYTES));
     TRY(node__read_uint(&r, UINT64_MAX, &v->close_time_ms));
+    TRY(node__read_u32(&r, NODE_TXSET_TXS_MAX, &v->tx_count));
     TRY(node__read_array_exact(&r, 0));
     return node__read_end(&r);
 }

@@ -14,7 +14,8 @@
  *   23    ledgers      no       [[block bin, certificate bin], ...]
  *   24    get_scp      no       [slot]: ask for the latest envelopes of a slot
  *
- * The consensus value: [tx-set Merkle root bin32, close time ms, upgrades []].
+ * The consensus value: [tx-set Merkle root bin32, close time ms, tx count,
+ * upgrades []].
  * A certificate: [[node key bin32, signature bin64], ...] sorted by key.
  */
 #ifndef NANUM_WIRE_H
@@ -44,6 +45,8 @@ enum node_msg_type {
 struct node_value {
     uint8_t tx_set_hash[NODE_HASH_BYTES];
     uint64_t close_time_ms; /* unix milliseconds */
+    uint32_t tx_count;      /* transactions in the set: lets every node combine
+                               candidates alike, whether or not it holds the sets */
 };
 int node_value_encode(const struct node_value *v, struct node_buf *out);
 int node_value_decode(const uint8_t *bytes, size_t len, struct node_value *out);
