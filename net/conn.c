@@ -109,6 +109,12 @@ void net__conn_close_handle(net__conn *conn)
 static void conn_release_queue(net__conn *conn)
 {
     uint32_t max = conn->net->limits.queue_messages_max;
+    while (conn->urgent_count > 0) {
+        net__msg_unref(conn->urgent[conn->urgent_head]);
+        conn->urgent_head = (conn->urgent_head + 1) % NET__URGENT_QUEUE_MAX;
+        conn->urgent_count--;
+        conn->info.queue_messages--;
+    }
     while (conn->info.queue_messages > 0) {
         net__msg_unref(conn->queue[conn->queue_head]);
         conn->queue_head = (conn->queue_head + 1) % max;
@@ -315,7 +321,23 @@ void net__conn_pump(net__conn *conn)
 {
     uint32_t max = conn->net->limits.queue_messages_max;
     bool moved = false;
-    while (conn->state == NET__CONN_UP && !conn->closing &&
+    /* Urgent messages first: a consensus statement must not wait behind a
+     * transaction flood.  They still take credit. */
+    while (conn->state == NET__CONN_UP && !conn->closing && conn->urgent_count > 0 &&
+           conn->out.len < NET__OUT_BUFFER_BYTES_HIGH) {
+        net__msg *msg = conn->urgent[conn->urgent_head];
+        if (conn->credit_messages == 0 || conn->credit_bytes < msg->len)
+            break;
+        if (conn_seal_application(conn, msg->plain, msg->len) != 0)
+            return;
+        conn->info.queue_messages--;
+        conn->info.queue_bytes -= msg->len;
+        conn->urgent_head = (conn->urgent_head + 1) % NET__URGENT_QUEUE_MAX;
+        conn->urgent_count--;
+        net__msg_unref(msg);
+        moved = true;
+    }
+    while (conn->state == NET__CONN_UP && !conn->closing && conn->urgent_count == 0 &&
            conn->info.queue_messages > 0 &&
            conn->out.len < NET__OUT_BUFFER_BYTES_HIGH) {
         net__msg *msg = conn->queue[conn->queue_head];
@@ -345,9 +367,14 @@ int net__conn_enqueue(net__conn *conn, net__msg *msg)
         net__conn_close(conn, NET_E_PEER_SLOW, false);
         return NET_E_PEER_SLOW;
     }
-    uint32_t slot = (conn->queue_head + conn->info.queue_messages) %
-                    limits->queue_messages_max;
-    conn->queue[slot] = msg;
+    if (conn->net->types[msg->plain[0]].urgent && conn->urgent_count < NET__URGENT_QUEUE_MAX) {
+        conn->urgent[(conn->urgent_head + conn->urgent_count) % NET__URGENT_QUEUE_MAX] = msg;
+        conn->urgent_count++;
+    } else {
+        uint32_t queued = conn->info.queue_messages - conn->urgent_count;
+        uint32_t slot = (conn->queue_head + queued) % limits->queue_messages_max;
+        conn->queue[slot] = msg;
+    }
     msg->refs++;
     conn->info.queue_messages++;
     conn->info.queue_bytes += msg->len;
@@ -365,7 +392,9 @@ int net__conn_send(net__conn *conn, uint8_t type, const uint8_t *payload,
     /* The same conditions under which net__conn_enqueue's pump would seal
      * it at once, so order, credit and the queue's bounds are unchanged;
      * what is saved is allocating, copying and freeing a message. */
-    if (conn->info.queue_messages == 0 && len <= NET__SEAL_DIRECT_BYTES_MAX &&
+    /* An urgent type only waits for other urgent messages. */
+    uint32_t ahead = conn->net->types[type].urgent ? conn->urgent_count : conn->info.queue_messages;
+    if (ahead == 0 && len <= NET__SEAL_DIRECT_BYTES_MAX &&
         conn->credit_messages > 0 && conn->credit_bytes >= len &&
         conn->out.len < NET__OUT_BUFFER_BYTES_HIGH) {
         uint8_t *plain = conn->net->seal_scratch;

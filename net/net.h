@@ -218,6 +218,11 @@ int net_add_peer(net_node *net, const char *host, uint16_t port);
  * updates. */
 int net_register_type(net_node *net, uint8_t type, uint32_t bytes_max, bool flood);
 
+/* Marks a registered type urgent (or not): its messages are sent before
+ * queued messages of other types, so consensus statements do not wait
+ * behind a flood of transactions.  They still take the peer's credit. */
+int net_set_urgent(net_node *net, uint8_t type, bool urgent);
+
 /* Sends a payload to every up peer.  For a flooded type the message enters
  * the seen-set, so it is not delivered back to us.  Returns the number of
  * peers it was queued for (>= 0) or a negative code. */

@@ -37,6 +37,9 @@
                                                  sealed from a node scratch
                                                  when they need not wait;
                                                  larger ones are queued */
+#define NET__URGENT_QUEUE_MAX 256          /* urgent-type messages waiting per
+                                              peer; beyond it they queue with
+                                              the rest */
 #define NET__PEERS_FRAME_ENTRIES_MAX 32    /* addresses in one peers frame */
 #define NET__BANS_MAX 1024                 /* banned keys remembered */
 #define NET__TICK_MS_MIN 5
@@ -261,6 +264,9 @@ typedef struct net__conn {
     /* outbound queue: a ring of queue_messages_max slots */
     net__msg **queue;
     uint32_t queue_head;
+    /* urgent types' messages, sent before the queue (net_set_urgent) */
+    net__msg *urgent[NET__URGENT_QUEUE_MAX];
+    uint32_t urgent_head, urgent_count;
     net_peer_info info;              /* queue_* and stats live here */
 } net__conn;
 
@@ -310,6 +316,7 @@ void net__msg_unref(net__msg *msg);
 typedef struct net__type {
     bool registered;
     bool flood;
+    bool urgent;        /* sent before queued messages of other types */
     uint32_t bytes_max;
 } net__type;
 

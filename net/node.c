@@ -558,6 +558,14 @@ int net_send(net_node *net, uint64_t peer_id, uint8_t type, const void *payload,
     return rc;
 }
 
+int net_set_urgent(net_node *net, uint8_t type, bool urgent)
+{
+    if (net == NULL || type < NET_TYPE_USER_MIN || !net->types[type].registered)
+        return NET_E_TYPE;
+    net->types[type].urgent = urgent;
+    return 0;
+}
+
 /* Registers or updates a payload type and recomputes the frame bound. */
 int net_register_type(net_node *net, uint8_t type, uint32_t bytes_max,
                       bool flood)
@@ -570,7 +578,8 @@ int net_register_type(net_node *net, uint8_t type, uint32_t bytes_max,
         bytes_max > NET_PAYLOAD_BYTES_MAX ||
         bytes_max > net->limits.queue_bytes_max)
         return NET_E_INVALID;
-    net->types[type] = (net__type){true, flood, bytes_max};
+    net->types[type] = (net__type){.registered = true, .flood = flood,
+                                   .urgent = net->types[type].urgent, .bytes_max = bytes_max};
     uint32_t max = NET__CONTROL_PAYLOAD_MAX;
     for (int t = NET_TYPE_USER_MIN; t < 256; t++)
         if (net->types[t].registered && net->types[t].bytes_max > max)

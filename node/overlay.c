@@ -220,6 +220,11 @@ int nanumd_overlay_start(struct nanumd *d)
             NODE_LOG(NODE_LOG_ERROR, "p2p_start_failed", "type=%u error=%s", types[i].type, net_strerror(rc));
             return rc;
         }
+    /* Consensus traffic goes before queued transactions (net_set_urgent). */
+    static const uint8_t urgent[] = {NODE_MSG_SCP, NODE_MSG_LEDGER_SIG, NODE_MSG_STATUS, NODE_MSG_GET_TXSET,
+                                     NODE_MSG_GET_SCP};
+    for (size_t i = 0; i < sizeof urgent; i++)
+        net_set_urgent(d->net, urgent[i], true);
     for (uint32_t i = 0; i < d->options.peer_count; i++)
         net_add_peer(d->net, d->options.peers[i].host, d->options.peers[i].port);
     NODE_LOG(NODE_LOG_INFO, "p2p_listening", "address=%s:%u peers=%u", d->options.p2p_host,

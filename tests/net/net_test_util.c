@@ -83,6 +83,8 @@ static void on_message(void *user, const net_peer_info *peer, uint8_t type,
 {
     test_node *node = node_of(user);
     node->delivered++;
+    if (type == TEST_TYPE_URGENT)
+        node->urgent_position = node->delivered;
     node->delivered_bytes += len;
     node->last_type = type;
     node->last_len = len < TEST_PAYLOAD_MAX ? len : TEST_PAYLOAD_MAX;

@@ -25,6 +25,7 @@
 #define TEST_MESSAGES_MAX 4096 /* message indexes a node counts */
 #define TEST_TYPE_FLOOD 20     /* flooded test payloads */
 #define TEST_TYPE_DIRECT 21    /* point-to-point test payloads */
+#define TEST_TYPE_URGENT 22    /* registered and marked urgent by a test */
 #define TEST_PAYLOAD_MAX (64u << 10)
 
 typedef struct test_node {
@@ -40,6 +41,7 @@ typedef struct test_node {
     uint64_t delivered;
     uint64_t delivered_bytes;
     uint8_t last_type;
+    uint64_t urgent_position;   /* deliveries so far when TEST_TYPE_URGENT came */
     uint8_t last_payload[TEST_PAYLOAD_MAX];
     size_t last_len;
     uint8_t last_from[32];

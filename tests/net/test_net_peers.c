@@ -367,11 +367,47 @@ static void slow_peer_is_dropped_and_the_others_keep_their_speed(void **state)
     assert_int_equal(d->peers_down, 0);
 }
 
+/* An urgent type (consensus) overtakes the messages queued before it. */
+static void urgent_messages_overtake_the_queue(void **state)
+{
+    (void)state;
+    test_node *a = nodes[0], *b = nodes[1];
+    net_limits limits;
+    test_limits(&limits);
+    limits.credit_messages = 8; /* most of what a sends has to queue */
+    test_node_start(&env, a, &limits, 0);
+    test_node_start(&env, b, &limits, 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(net_register_type(nodes[i]->net, TEST_TYPE_URGENT, 1024, false), 0);
+    assert_int_equal(net_set_urgent(a->net, TEST_TYPE_URGENT, true), 0);
+    assert_int_equal(net_add_peer(b->net, "127.0.0.1", a->port), 0);
+    WAIT_UNTIL(&env, test_peer_count(a) == 1 && test_peer_count(b) == 1, 3000);
+    net_peer_info at_a;
+    assert_true(test_peer(a, b->public_key, &at_a));
+    static uint8_t payload[1024];
+    for (uint32_t i = 0; i < 100; i++) {
+        net__put_u32(payload, i);
+        assert_int_equal(net_send(a->net, at_a.id, TEST_TYPE_DIRECT, payload, sizeof payload), 0);
+    }
+    net_peer_info queued;
+    assert_true(test_peer(a, b->public_key, &queued));
+    assert_true(queued.queue_messages > 50);
+    net__put_u32(payload, 100);
+    assert_int_equal(net_send(a->net, at_a.id, TEST_TYPE_URGENT, payload, 64), 0);
+    WAIT_UNTIL(&env, b->delivered == 101, 5000);
+    /* At most the 8 messages of one credit window went before it. */
+    if (b->urgent_position == 0 || b->urgent_position > 1 + 2 * limits.credit_messages)
+        fail_msg("the urgent message was delivered %llu-th of 101",
+                 (unsigned long long)b->urgent_position);
+    assert_int_equal(net_set_urgent(a->net, 99, true), NET_E_TYPE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, nodes_setup, nodes_teardown)
         T(restarted_peer_is_redialed_within_the_backoff_bound),
+        T(urgent_messages_overtake_the_queue),
         T(ban_refuses_the_peer_until_it_expires),
         T(silent_peer_is_dropped_after_the_idle_timeout),
         T(disconnect_is_graceful_and_tells_the_peer),
