@@ -413,7 +413,21 @@ int node_mempool_remove_applied(node_mempool *m, ledger_state *state,
     void *value;
     while (keymap_next(&m->by_account, &cursor, &key, &value))
         memcpy(accounts[k++], key, NODE_KEY_BYTES);
-    int rc = 0;
+    /* So is anything below a base fee that governance has just raised. */
+    struct node_params params;
+    int rc = ledger_params_get(state, &params);
+    if (rc != 0) {
+        free(accounts);
+        return rc < 0 ? rc : NODE_E_STORE;
+    }
+    for (size_t i = 0; i < k && rc == 0; i++) {
+        struct account_queue *q = keymap_get(&m->by_account, accounts[i]);
+        for (uint32_t j = 0; q != NULL && j < q->count; j++)
+            if (q->entries[j]->fee < params.values[NODE_PARAM_base_fee]) {
+                drop_with_followers(m, q->entries[j]);
+                break;
+            }
+    }
     for (size_t i = 0; i < k && rc == 0; i++) {
         struct node_account account;
         rc = ledger_account_get(state, accounts[i], &account);

@@ -90,7 +90,8 @@ int node_mempool_select(node_mempool *m, ledger_state *state, const uint8_t seed
                         uint32_t max, const uint8_t **txs, size_t *lens, uint32_t *count);
 
 /* After a ledger: removes the transactions with these ids, then every
- * transaction whose sequence the state has passed. */
+ * transaction whose sequence the state has passed, and every one whose fee
+ * fell below the base fee (with the same account's later ones). */
 int node_mempool_remove_applied(node_mempool *m, ledger_state *state,
                                 const uint8_t (*ids)[NODE_HASH_BYTES], uint32_t count);
 

@@ -221,8 +221,8 @@ int nanumd_overlay_start(struct nanumd *d)
             return rc;
         }
     /* Consensus traffic goes before queued transactions (net_set_urgent). */
-    static const uint8_t urgent[] = {NODE_MSG_SCP, NODE_MSG_LEDGER_SIG, NODE_MSG_STATUS, NODE_MSG_GET_TXSET,
-                                     NODE_MSG_GET_SCP};
+    static const uint8_t urgent[] = {NODE_MSG_SCP,    NODE_MSG_TXSET,  NODE_MSG_LEDGER_SIG,
+                                     NODE_MSG_STATUS, NODE_MSG_GET_TXSET, NODE_MSG_GET_SCP};
     for (size_t i = 0; i < sizeof urgent; i++)
         net_set_urgent(d->net, urgent[i], true);
     for (uint32_t i = 0; i < d->options.peer_count; i++)

@@ -159,6 +159,26 @@ static void applied_and_passed_transactions_leave_the_pool(void **state)
     node_buf_free(&b);
 }
 
+static void raised_base_fee_clears_cheaper_transactions(void **state)
+{
+    struct env *e = *state;
+    assert_verdict(add(e, FX_ALICE, 1, 1, FX_ALICE), MEMPOOL_ADMITTED);
+    assert_verdict(add(e, FX_ALICE, 2, 5, FX_ALICE), MEMPOOL_ADMITTED);
+    assert_verdict(add(e, FX_BOB, 1, 5, FX_BOB), MEMPOOL_ADMITTED);
+    /* Governance raised the base fee to 3: alice's seq 1 can never apply,
+     * and so neither can her seq 2 behind it. */
+    struct node_params p;
+    assert_int_equal(ledger_params_get(e->f->st, &p), 0);
+    p.values[NODE_PARAM_base_fee] = 3;
+    struct node_buf b;
+    node_buf_init(&b);
+    assert_int_equal(node_params_encode(&p, &b), 0);
+    assert_int_equal(ledger_state_put(e->f->st, LEDGER_TABLE_GLOBALS, (const uint8_t *)"params", 6, b.data, b.len), 0);
+    node_buf_free(&b);
+    assert_int_equal(node_mempool_remove_applied(e->m, e->f->st, NULL, 0), 0);
+    assert_int_equal(node_mempool_count(e->m), 1);
+}
+
 static void every_verdict_has_a_name_and_message(void **state)
 {
     (void)state;
@@ -179,6 +199,7 @@ int main(void)
         T(full_pool_evicts_the_cheapest_and_its_followers),
         T(selection_takes_consecutive_runs_from_each_account),
         T(applied_and_passed_transactions_leave_the_pool),
+        T(raised_base_fee_clears_cheaper_transactions),
         cmocka_unit_test(every_verdict_has_a_name_and_message),
     };
     return cmocka_run_group_tests_name("mempool", tests, NULL, NULL);
