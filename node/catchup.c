@@ -289,6 +289,10 @@ void nanumd_catchup_on_ledgers(struct nanumd *d, uint64_t peer, const uint8_t *b
 {
     struct node__reader r;
     uint32_t count;
+    /* Only the answer to our request counts: unsolicited ledgers would cost
+     * certificate checks and could cancel the request in flight. */
+    if (d->catchup_requested_ms == 0 || peer != d->catchup_peer)
+        return;
     node__reader_init(&r, bytes, len);
     if (node__read_array(&r, &count) != 0 || count > NODE_LEDGERS_BATCH_MAX)
         return;

@@ -522,7 +522,10 @@ static void sign_ledger(struct nanumd *d, const struct node_header *header, cons
     r->cert = NULL;
     r->height = header->height;
     memcpy(r->hash, hash, NODE_HASH_BYTES);
-    if (d->options.validator && is_validator(d, d->options.node_pk)) {
+    /* A ledger replayed during catch-up far behind the network needs no
+     * signature from us: its certificate came with it. */
+    bool recent = header->height + NANUMD_RECENT_HEADERS > d->best_peer_height;
+    if (d->options.validator && recent && is_validator(d, d->options.node_pk)) {
         struct node_ledger_sig sig = {.height = header->height};
         memcpy(sig.header_hash, hash, NODE_HASH_BYTES);
         memcpy(sig.node_key, d->options.node_pk, NODE_KEY_BYTES);
@@ -708,8 +711,10 @@ static void nominate(struct nanumd *d)
         d->stats.slot_started_ms = uv_now(d->loop);
         NODE_LOG(NODE_LOG_DEBUG, "slot_started", "slot=%llu txs=%u", (unsigned long long)d->slot, e->set->count);
         int rc = scp_nominate(d->scp, d->slot, &value, &previous);
-        if (rc != 0)
+        if (rc != 0) {
             NODE_LOG(NODE_LOG_WARN, "nominate_failed", "slot=%llu error=%s", (unsigned long long)d->slot, scp_errname(rc));
+            d->nominated = false; /* propose again at the next tick */
+        }
     }
     node_buf_free(&b);
     ledger_state_clear(st);
