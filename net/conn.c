@@ -317,37 +317,37 @@ static int conn_seal_application(net__conn *conn, const uint8_t *plain,
 
 /* Seals queued messages into the output buffer while the peer's credit
  * and the output buffer's high-water mark allow. */
+/* The next message to send: an urgent one first (a consensus statement must
+ * not wait behind a transaction flood), else the queue's head; NULL if none.
+ * *urgent says which. */
+static net__msg *next_queued(net__conn *conn, bool *urgent)
+{
+    *urgent = conn->urgent_count > 0;
+    if (*urgent)
+        return conn->urgent[conn->urgent_head];
+    return conn->info.queue_messages > 0 ? conn->queue[conn->queue_head] : NULL;
+}
+
 void net__conn_pump(net__conn *conn)
 {
     uint32_t max = conn->net->limits.queue_messages_max;
-    bool moved = false;
-    /* Urgent messages first: a consensus statement must not wait behind a
-     * transaction flood.  They still take credit. */
-    while (conn->state == NET__CONN_UP && !conn->closing && conn->urgent_count > 0 &&
-           conn->out.len < NET__OUT_BUFFER_BYTES_HIGH) {
-        net__msg *msg = conn->urgent[conn->urgent_head];
+    bool moved = false, urgent;
+    net__msg *msg;
+    while (conn->state == NET__CONN_UP && !conn->closing &&
+           conn->out.len < NET__OUT_BUFFER_BYTES_HIGH && (msg = next_queued(conn, &urgent)) != NULL) {
+        /* Urgent or not, every message takes credit. */
         if (conn->credit_messages == 0 || conn->credit_bytes < msg->len)
             break;
         if (conn_seal_application(conn, msg->plain, msg->len) != 0)
             return;
         conn->info.queue_messages--;
         conn->info.queue_bytes -= msg->len;
-        conn->urgent_head = (conn->urgent_head + 1) % NET__URGENT_QUEUE_MAX;
-        conn->urgent_count--;
-        net__msg_unref(msg);
-        moved = true;
-    }
-    while (conn->state == NET__CONN_UP && !conn->closing && conn->urgent_count == 0 &&
-           conn->info.queue_messages > 0 &&
-           conn->out.len < NET__OUT_BUFFER_BYTES_HIGH) {
-        net__msg *msg = conn->queue[conn->queue_head];
-        if (conn->credit_messages == 0 || conn->credit_bytes < msg->len)
-            break;
-        if (conn_seal_application(conn, msg->plain, msg->len) != 0)
-            return;
-        conn->info.queue_messages--;
-        conn->info.queue_bytes -= msg->len;
-        conn->queue_head = (conn->queue_head + 1) % max;
+        if (urgent) {
+            conn->urgent_head = (conn->urgent_head + 1) % NET__URGENT_QUEUE_MAX;
+            conn->urgent_count--;
+        } else {
+            conn->queue_head = (conn->queue_head + 1) % max;
+        }
         net__msg_unref(msg);
         moved = true;
     }
