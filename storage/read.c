@@ -28,12 +28,11 @@ static int value_copy(const void *data, size_t len, uint8_t **out, size_t *out_l
     return 0;
 }
 
-int store_last_height(store *s, uint64_t *height, bool *has_blocks)
+/* The height of the first (op MDB_FIRST) or last (MDB_LAST) block; *found
+ * false when the log is empty. */
+static int edge_height(store *s, MDB_cursor_op op, uint64_t *height, bool *found)
 {
-    if (s == NULL || height == NULL || has_blocks == NULL)
-        return STORE_E_INVALID;
-    *height = 0;
-    *has_blocks = false;
+    *found = false;
     MDB_txn *txn;
     int rc = store__txn_begin(s, MDB_RDONLY, &txn);
     if (rc != 0)
@@ -42,7 +41,7 @@ int store_last_height(store *s, uint64_t *height, bool *has_blocks)
     int mrc = mdb_cursor_open(txn, s->dbi_blocks, &cursor);
     MDB_val key, value;
     if (mrc == 0) {
-        mrc = mdb_cursor_get(cursor, &key, &value, MDB_LAST);
+        mrc = mdb_cursor_get(cursor, &key, &value, op);
         mdb_cursor_close(cursor);
     }
     if (mrc == 0)
@@ -50,9 +49,16 @@ int store_last_height(store *s, uint64_t *height, bool *has_blocks)
     else if (mrc != MDB_NOTFOUND)
         rc = store__from_mdb(mrc);
     mdb_txn_abort(txn);
-    if (rc == 0 && mrc == 0)
-        *has_blocks = true;
+    *found = rc == 0 && mrc == 0;
     return rc;
+}
+
+int store_last_height(store *s, uint64_t *height, bool *has_blocks)
+{
+    if (s == NULL || height == NULL || has_blocks == NULL)
+        return STORE_E_INVALID;
+    *height = 0;
+    return edge_height(s, MDB_LAST, height, has_blocks);
 }
 
 int store_block_get(store *s, uint64_t height, uint8_t **bytes, size_t *len)
@@ -104,23 +110,9 @@ static int walk_position(MDB_cursor *cursor, struct walk *w, MDB_val *key, MDB_v
 /* The height of the first block, or *empty. */
 static int first_height(store *s, uint64_t *first, bool *empty)
 {
-    MDB_txn *txn;
-    int rc = store__txn_begin(s, MDB_RDONLY, &txn);
-    if (rc != 0)
-        return rc;
-    MDB_cursor *cursor;
-    int mrc = mdb_cursor_open(txn, s->dbi_blocks, &cursor);
-    MDB_val key, value;
-    if (mrc == 0) {
-        mrc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST);
-        mdb_cursor_close(cursor);
-    }
-    *empty = mrc == MDB_NOTFOUND;
-    if (mrc == 0)
-        rc = store__height_from_key(&key, first) ? 0 : STORE_E_CORRUPT;
-    else if (mrc != MDB_NOTFOUND)
-        rc = store__from_mdb(mrc);
-    mdb_txn_abort(txn);
+    bool found;
+    int rc = edge_height(s, MDB_FIRST, first, &found);
+    *empty = rc == 0 && !found;
     return rc;
 }
 
