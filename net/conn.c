@@ -150,8 +150,8 @@ static void conn_on_close(uv_handle_t *handle)
     net__buf_free(&conn->in);
     net__buf_free(&conn->out);
     net__buf_free(&conn->writing_buf);
-    sodium_memzero(&conn->tx, sizeof conn->tx);
-    sodium_memzero(&conn->rx, sizeof conn->rx);
+    net__stream_wipe(&conn->tx);
+    net__stream_wipe(&conn->rx);
     free(conn);
     net__conn_freed(net);
 }
@@ -459,8 +459,8 @@ static void conn_grant_initial(net__conn *conn)
 /* Takes the handshake's streams and wipes the rest of it. */
 static void conn_finish_handshake(net__conn *conn)
 {
-    conn->tx = conn->hs->tx;
-    conn->rx = conn->hs->rx;
+    net__stream_init(&conn->tx, &conn->hs->tx);
+    net__stream_init(&conn->rx, &conn->hs->rx);
     memcpy(conn->info.public_key, conn->hs->peer_public, 32);
     net__hs_wipe(conn->hs);
     free(conn->hs);

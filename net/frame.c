@@ -19,36 +19,30 @@
 
 #define ABYTES crypto_secretstream_xchacha20poly1305_ABYTES
 
-/* Appends length || seal([type, payload]) to out, in place (no copy of the
- * payload besides the encryption itself).  0 or NET_E_NOMEM. */
-int net__frame_seal(crypto_secretstream_xchacha20poly1305_state *tx,
-                    uint8_t type, const uint8_t *payload, size_t len,
-                    net__buf *out)
+/* Appends length || seal([type, payload]) to out: the type byte is sealed
+ * first, then the payload straight from the caller's buffer (no copy).
+ * 0 or NET_E_NOMEM. */
+int net__frame_seal(net__stream *tx, uint8_t type, const uint8_t *payload,
+                    size_t len, net__buf *out)
 {
     size_t sealed = 1 + len + ABYTES;
-    int rc = net__buf_reserve(out, NET__FRAME_LENGTH_BYTES + sealed + 1 + len);
+    int rc = net__buf_reserve(out, NET__FRAME_LENGTH_BYTES + sealed);
     if (rc != 0)
         return rc;
     uint8_t *p = net__buf_head(out) + out->len;
     net__put_u32(p, (uint32_t)sealed);
-    /* The plaintext goes just past the ciphertext's room, then is sealed
-     * into place: secretstream does not promise in-place operation. */
-    uint8_t *plain = p + NET__FRAME_LENGTH_BYTES + sealed;
-    plain[0] = type;
-    if (len > 0)
-        memcpy(plain + 1, payload, len);
-    crypto_secretstream_xchacha20poly1305_push(
-        tx, p + NET__FRAME_LENGTH_BYTES, NULL, plain, 1 + len, p,
-        NET__FRAME_LENGTH_BYTES, crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
-    sodium_memzero(plain, 1 + len);
+    rc = net__stream_push_parts(tx, p + NET__FRAME_LENGTH_BYTES, &type, 1,
+                                payload, len, p, NET__FRAME_LENGTH_BYTES,
+                                crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
+    if (rc != 0)
+        return rc;
     out->len += NET__FRAME_LENGTH_BYTES + sealed;
     return 0;
 }
 
 /* Seals a contiguous [type, payload] straight into out. */
-int net__frame_seal_plain(crypto_secretstream_xchacha20poly1305_state *tx,
-                          const uint8_t *plain, size_t plain_len,
-                          net__buf *out)
+int net__frame_seal_plain(net__stream *tx, const uint8_t *plain,
+                          size_t plain_len, net__buf *out)
 {
     size_t sealed = plain_len + ABYTES;
     int rc = net__buf_reserve(out, NET__FRAME_LENGTH_BYTES + sealed);
@@ -56,17 +50,18 @@ int net__frame_seal_plain(crypto_secretstream_xchacha20poly1305_state *tx,
         return rc;
     uint8_t *p = net__buf_head(out) + out->len;
     net__put_u32(p, (uint32_t)sealed);
-    crypto_secretstream_xchacha20poly1305_push(
-        tx, p + NET__FRAME_LENGTH_BYTES, NULL, plain, plain_len, p,
-        NET__FRAME_LENGTH_BYTES, crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
+    rc = net__stream_push(tx, p + NET__FRAME_LENGTH_BYTES, plain, plain_len,
+                          p, NET__FRAME_LENGTH_BYTES,
+                          crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
+    if (rc != 0)
+        return rc;
     out->len += NET__FRAME_LENGTH_BYTES + sealed;
     return 0;
 }
 
 /* Opens the frame at in[0..in_len) into plain; see net_internal.h. */
-int net__frame_open(crypto_secretstream_xchacha20poly1305_state *rx,
-                    const uint8_t *in, size_t in_len, size_t plain_max,
-                    uint8_t *plain, size_t *consumed, uint8_t *type,
+int net__frame_open(net__stream *rx, const uint8_t *in, size_t in_len,
+                    size_t plain_max, uint8_t *plain, size_t *consumed, uint8_t *type,
                     size_t *payload_len)
 {
     if (in_len < NET__FRAME_LENGTH_BYTES)
@@ -76,17 +71,19 @@ int net__frame_open(crypto_secretstream_xchacha20poly1305_state *rx,
         return NET_E_FRAME;
     if (in_len - NET__FRAME_LENGTH_BYTES < sealed)
         return 0;
-    unsigned long long plain_len = 0;
+    size_t plain_len = 0;
     uint8_t tag = 0;
-    if (crypto_secretstream_xchacha20poly1305_pull(
-            rx, plain, &plain_len, &tag, in + NET__FRAME_LENGTH_BYTES, sealed,
-            in, NET__FRAME_LENGTH_BYTES) != 0 ||
-        tag != crypto_secretstream_xchacha20poly1305_TAG_MESSAGE ||
+    int rc = net__stream_pull(rx, plain, &plain_len, &tag,
+                              in + NET__FRAME_LENGTH_BYTES, sealed, in,
+                              NET__FRAME_LENGTH_BYTES);
+    if (rc != 0)
+        return rc;
+    if (tag != crypto_secretstream_xchacha20poly1305_TAG_MESSAGE ||
         plain_len < 1)
         return NET_E_FRAME;
     *consumed = NET__FRAME_LENGTH_BYTES + sealed;
     *type = plain[0];
-    *payload_len = (size_t)plain_len - 1;
+    *payload_len = plain_len - 1;
     return 1;
 }
 

@@ -148,6 +148,37 @@ int net__hs_read_msg3(net__hs *hs, const uint8_t in[NET__HS_MSG3_BYTES]);
 /* Wipes every secret. */
 void net__hs_wipe(net__hs *hs);
 
+/* ---- stream.c ---- */
+/* One direction's secretstream: libsodium's state (derived in the
+ * handshake) and the OpenSSL context that seals or opens its messages. */
+typedef struct net__stream {
+    crypto_secretstream_xchacha20poly1305_state s;
+    struct evp_cipher_ctx_st *cipher; /* ChaCha20, created on first use */
+    struct evp_mac_ctx_st *mac;       /* Poly1305, likewise */
+} net__stream;
+
+/* Takes over a state from init_push / init_pull. */
+void net__stream_init(net__stream *st,
+                      const crypto_secretstream_xchacha20poly1305_state *s);
+/* Frees the context and wipes the state.  Safe on a zeroed stream. */
+void net__stream_wipe(net__stream *st);
+/* Seals m into c (m_len + ABYTES bytes), exactly as
+ * crypto_secretstream_xchacha20poly1305_push would.  0 or NET_E_NOMEM. */
+int net__stream_push(net__stream *st, uint8_t *c, const uint8_t *m,
+                     size_t m_len, const uint8_t *ad, size_t ad_len,
+                     uint8_t tag);
+/* The same with m given in two parts, m1 || m2 (either may be empty). */
+int net__stream_push_parts(net__stream *st, uint8_t *c, const uint8_t *m1,
+                           size_t m1_len, const uint8_t *m2, size_t m2_len,
+                           const uint8_t *ad, size_t ad_len, uint8_t tag);
+/* Opens c into m (c_len - ABYTES bytes), exactly as
+ * crypto_secretstream_xchacha20poly1305_pull would: 0, NET_E_FRAME (short
+ * or forged: nothing is written and the state is unchanged) or
+ * NET_E_NOMEM. */
+int net__stream_pull(net__stream *st, uint8_t *m, size_t *m_len,
+                     uint8_t *tag, const uint8_t *c, size_t c_len,
+                     const uint8_t *ad, size_t ad_len);
+
 /* ---- frame.c ---- */
 #define NET__FRAME_LENGTH_BYTES 4
 #define NET__FRAME_OVERHEAD                                                   \
@@ -155,12 +186,12 @@ void net__hs_wipe(net__hs *hs);
 
 /* Appends one frame (length, sealed [type, payload]) to out.
  * 0 or NET_E_NOMEM. */
-int net__frame_seal(crypto_secretstream_xchacha20poly1305_state *tx,
+int net__frame_seal(net__stream *tx,
                     uint8_t type, const uint8_t *payload, size_t len,
                     net__buf *out);
 /* Appends one frame whose plaintext ([type, payload]) is already
  * contiguous.  0 or NET_E_NOMEM. */
-int net__frame_seal_plain(crypto_secretstream_xchacha20poly1305_state *tx,
+int net__frame_seal_plain(net__stream *tx,
                           const uint8_t *plain, size_t plain_len,
                           net__buf *out);
 /* Opens the frame at the start of in[0..in_len).  plain_max bounds the
@@ -168,7 +199,7 @@ int net__frame_seal_plain(crypto_secretstream_xchacha20poly1305_state *tx,
  * Returns 1 with *consumed, *type, *payload_len set; 0 when more bytes are
  * needed (*consumed untouched); NET_E_FRAME for a bad length or a failed
  * authentication. */
-int net__frame_open(crypto_secretstream_xchacha20poly1305_state *rx,
+int net__frame_open(net__stream *rx,
                     const uint8_t *in, size_t in_len, size_t plain_max,
                     uint8_t *plain, size_t *consumed, uint8_t *type,
                     size_t *payload_len);
@@ -253,7 +284,7 @@ typedef struct net__conn {
     uint32_t control_frames;         /* in the current second */
     uint64_t control_window_ms;
     net__hs *hs;                     /* during the handshake only */
-    crypto_secretstream_xchacha20poly1305_state tx, rx;
+    net__stream tx, rx;
     net__buf in;                     /* read, not yet parsed */
     net__buf out;                    /* appended by handlers */
     net__buf writing_buf;            /* handed to uv_write */

@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential meson ninja-build pkg-config clang
   libsodium-dev liblmdb-dev libuv1-dev libmsgpack-dev libcurl4-openssl-dev
-  libjansson-dev libhttp-parser-dev libinih-dev libcmocka-dev
+  libjansson-dev libhttp-parser-dev libinih-dev libcmocka-dev libssl-dev
   lmdb-utils python3 curl
   prometheus  # promtool: tests/operate checks /metrics with `promtool check metrics` (~96 MB)
 )

@@ -248,7 +248,7 @@ void raw_wait_closed(test_env *env, raw_client *client)
 
 void raw_handshake(test_env *env, raw_client *client, const uint8_t pk[32],
                    const uint8_t sk[64],
-                   crypto_secretstream_xchacha20poly1305_state *tx)
+                   net__stream *tx)
 {
     net__hs hs;
     uint8_t msg1[NET__HS_MSG1_BYTES], msg3[NET__HS_MSG3_BYTES];
@@ -259,6 +259,6 @@ void raw_handshake(test_env *env, raw_client *client, const uint8_t pk[32],
     assert_int_equal(net__hs_read_msg2(&hs, client->in), 0);
     net__hs_write_msg3(&hs, msg3);
     raw_send(client, msg3, sizeof msg3);
-    *tx = hs.tx;
+    net__stream_init(tx, &hs.tx);
     net__hs_wipe(&hs);
 }

@@ -132,6 +132,6 @@ void raw_wait_closed(test_env *env, raw_client *client);
  * and peers frames may be unread).  tx is the client's sending stream. */
 void raw_handshake(test_env *env, raw_client *client, const uint8_t pk[32],
                    const uint8_t sk[64],
-                   crypto_secretstream_xchacha20poly1305_state *tx);
+                   net__stream *tx); /* the caller wipes *tx */
 
 #endif

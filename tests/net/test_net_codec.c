@@ -70,22 +70,31 @@ static void handshake_in_memory_agrees_on_identities_and_streams(void **state)
     net__buf wire = {0};
     uint8_t plain[64], type = 0;
     size_t consumed = 0, len = 0;
-    assert_int_equal(net__frame_seal(&d.tx, 42, (const uint8_t *)"ping", 4,
+    net__stream d_tx, d_rx, l_tx, l_rx;
+    net__stream_init(&d_tx, &d.tx);
+    net__stream_init(&d_rx, &d.rx);
+    net__stream_init(&l_tx, &l.tx);
+    net__stream_init(&l_rx, &l.rx);
+    assert_int_equal(net__frame_seal(&d_tx, 42, (const uint8_t *)"ping", 4,
                                      &wire), 0);
-    assert_int_equal(net__frame_open(&l.rx, net__buf_head(&wire), wire.len,
+    assert_int_equal(net__frame_open(&l_rx, net__buf_head(&wire), wire.len,
                                      sizeof plain, plain, &consumed, &type,
                                      &len), 1);
     assert_int_equal(type, 42);
     assert_int_equal(len, 4);
     assert_memory_equal(plain + 1, "ping", 4);
     net__buf_consume(&wire, consumed);
-    assert_int_equal(net__frame_seal(&l.tx, 43, NULL, 0, &wire), 0);
-    assert_int_equal(net__frame_open(&d.rx, net__buf_head(&wire), wire.len,
+    assert_int_equal(net__frame_seal(&l_tx, 43, NULL, 0, &wire), 0);
+    assert_int_equal(net__frame_open(&d_rx, net__buf_head(&wire), wire.len,
                                      sizeof plain, plain, &consumed, &type,
                                      &len), 1);
     assert_int_equal(type, 43);
     assert_int_equal(len, 0);
     net__buf_free(&wire);
+    net__stream_wipe(&d_tx);
+    net__stream_wipe(&d_rx);
+    net__stream_wipe(&l_tx);
+    net__stream_wipe(&l_rx);
     /* The identities travel encrypted. */
     assert_false(contains(msg2, sizeof msg2, pk_l));
     assert_false(contains(msg3, sizeof msg3, pk_d));
@@ -129,10 +138,12 @@ static void message_2_from_another_handshake_fails(void **state)
 static void frame_lengths_are_bounded_before_buffering(void **state)
 {
     (void)state;
-    crypto_secretstream_xchacha20poly1305_state rx;
+    crypto_secretstream_xchacha20poly1305_state pull;
     uint8_t key[32] = {0}, header[24] = {0}, plain[128], type;
     size_t consumed = 0, len = 0;
-    crypto_secretstream_xchacha20poly1305_init_pull(&rx, header, key);
+    crypto_secretstream_xchacha20poly1305_init_pull(&pull, header, key);
+    net__stream rx;
+    net__stream_init(&rx, &pull);
     uint8_t frame[4];
     net__put_u32(frame, 1000); /* > 17 + 128 */
     assert_reason(net__frame_open(&rx, frame, 4, sizeof plain, plain,
@@ -145,6 +156,7 @@ static void frame_lengths_are_bounded_before_buffering(void **state)
                                      &consumed, &type, &len), 0);
     assert_int_equal(net__frame_open(&rx, frame, 3, sizeof plain, plain,
                                      &consumed, &type, &len), 0);
+    net__stream_wipe(&rx);
 }
 
 static void control_payloads_round_trip_and_reject_trailing_bytes(void **state)

@@ -249,7 +249,7 @@ static void oversized_frame_drops_and_bans_the_peer(void **state)
     pair *p = *state;
     uint8_t pk[32], sk[64];
     crypto_sign_keypair(pk, sk);
-    crypto_secretstream_xchacha20poly1305_state tx;
+    net__stream tx;
     raw_client client;
     raw_connect(&client, p->a.port);
     raw_handshake(&p->env, &client, pk, sk, &tx);
@@ -265,6 +265,7 @@ static void oversized_frame_drops_and_bans_the_peer(void **state)
                  net_errname(p->a.last_down_reason));
     assert_true(net_is_banned(p->a.net, pk));
     raw_close(&client);
+    net__stream_wipe(&tx);
 
     /* While banned, the same key is refused at the handshake. */
     raw_connect(&client, p->a.port);
@@ -287,7 +288,7 @@ static void forged_frame_drops_and_bans_the_peer(void **state)
     pair *p = *state;
     uint8_t pk[32], sk[64];
     crypto_sign_keypair(pk, sk);
-    crypto_secretstream_xchacha20poly1305_state tx;
+    net__stream tx;
     raw_client client;
     raw_connect(&client, p->a.port);
     raw_handshake(&p->env, &client, pk, sk, &tx);
@@ -301,6 +302,7 @@ static void forged_frame_drops_and_bans_the_peer(void **state)
     WAIT_UNTIL(&p->env, net_is_banned(p->a.net, pk), 3000);
     assert_reason(p->a.last_down_reason, NET_E_FRAME);
     raw_close(&client);
+    net__stream_wipe(&tx);
     p->a.peers_down = 0;
     assert_pair_serving(p);
 }
@@ -310,7 +312,7 @@ static void frame_beyond_credit_drops_and_bans_the_peer(void **state)
     pair *p = *state;
     uint8_t pk[32], sk[64];
     crypto_sign_keypair(pk, sk);
-    crypto_secretstream_xchacha20poly1305_state tx;
+    net__stream tx;
     raw_client client;
     raw_connect(&client, p->a.port);
     raw_handshake(&p->env, &client, pk, sk, &tx);
@@ -327,6 +329,7 @@ static void frame_beyond_credit_drops_and_bans_the_peer(void **state)
     WAIT_UNTIL(&p->env, net_is_banned(p->a.net, pk), 3000);
     assert_reason(p->a.last_down_reason, NET_E_CREDIT);
     raw_close(&client);
+    net__stream_wipe(&tx);
     p->a.peers_down = 0;
     assert_pair_serving(p);
 }

@@ -28,9 +28,11 @@ static void fuzz_wire(const uint8_t *data, size_t size)
     memset(key, 0x42, sizeof key);
     if (size < crypto_secretstream_xchacha20poly1305_HEADERBYTES)
         return;
-    crypto_secretstream_xchacha20poly1305_state rx;
-    if (crypto_secretstream_xchacha20poly1305_init_pull(&rx, data, key) != 0)
+    crypto_secretstream_xchacha20poly1305_state state;
+    if (crypto_secretstream_xchacha20poly1305_init_pull(&state, data, key) != 0)
         return;
+    net__stream rx;
+    net__stream_init(&rx, &state);
     data += crypto_secretstream_xchacha20poly1305_HEADERBYTES;
     size -= crypto_secretstream_xchacha20poly1305_HEADERBYTES;
     for (;;) {
@@ -39,11 +41,12 @@ static void fuzz_wire(const uint8_t *data, size_t size)
         int rc = net__frame_open(&rx, data, size, FUZZ_PLAIN_MAX, plain,
                                  &consumed, &type, &len);
         if (rc != 1)
-            return;
+            break;
         assert(consumed <= size && len + 1 <= FUZZ_PLAIN_MAX);
         data += consumed;
         size -= consumed;
     }
+    net__stream_wipe(&rx);
 }
 
 /* Runs a control payload through its decoder and back. */
@@ -74,9 +77,12 @@ static void fuzz_roundtrip(const uint8_t *data, size_t size)
     static uint8_t plain[FUZZ_PLAIN_MAX];
     uint8_t key[32], header[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
     memset(key, 0x24, sizeof key);
-    crypto_secretstream_xchacha20poly1305_state tx, rx;
-    crypto_secretstream_xchacha20poly1305_init_push(&tx, header, key);
-    crypto_secretstream_xchacha20poly1305_init_pull(&rx, header, key);
+    crypto_secretstream_xchacha20poly1305_state tx_state, rx_state;
+    crypto_secretstream_xchacha20poly1305_init_push(&tx_state, header, key);
+    crypto_secretstream_xchacha20poly1305_init_pull(&rx_state, header, key);
+    net__stream tx, rx;
+    net__stream_init(&tx, &tx_state);
+    net__stream_init(&rx, &rx_state);
     net__buf wire = {0};
     while (size >= 3) {
         uint8_t type = data[0];
@@ -103,6 +109,8 @@ static void fuzz_roundtrip(const uint8_t *data, size_t size)
         size -= len;
     }
     net__buf_free(&wire);
+    net__stream_wipe(&tx);
+    net__stream_wipe(&rx);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
