@@ -208,7 +208,7 @@ static int resource_list(struct wallet_ctx *ctx)
 
 static int resource_show(struct wallet_ctx *ctx)
 {
-    uint64_t id;
+    uint64_t id = 0;
     json_t *r = NULL, *bookings = NULL;
     char path[64];
     int rc = wallet_expect_args(ctx, 1, 1, RESOURCE_USAGE);

@@ -35,6 +35,8 @@ struct network {
 
 /* Records the input problem for the error message; returns -1. */
 static int bad(struct network *net, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+static int bad(struct network *net, const char *format, ...)
 {
     va_list ap;
     va_start(ap, format);

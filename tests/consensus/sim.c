@@ -131,6 +131,7 @@ static double rnd_unit(struct sim *s)
 
 /* ---- failures and tracing ------------------------------------------------------------ */
 
+static void fail(struct sim *s, const char *format, ...) __attribute__((format(printf, 2, 3)));
 static void fail(struct sim *s, const char *format, ...)
 {
     if (s->failed)
@@ -142,6 +143,7 @@ static void fail(struct sim *s, const char *format, ...)
     va_end(ap);
 }
 
+static void trace(struct sim *s, const char *format, ...) __attribute__((format(printf, 2, 3)));
 static void trace(struct sim *s, const char *format, ...)
 {
     if (!s->options.verbose)
