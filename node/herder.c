@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "daemon.h"
+#include "sigcache.h"
 #include "quorum.h"
 #include "log.h"
 #include "mp.h"
@@ -103,7 +104,7 @@ static struct nanumd_txset_entry *txsets_add(struct nanumd *d, struct node_txset
  * envelope decodes, each account's transactions carry consecutive sequence
  * numbers from the account's next one, fees reach the base fee, and the
  * signatures of transactions this node has not already checked (in its
- * mempool) verify.
+ * mempool or its signature cache) verify.
  */
 static bool txset_valid(struct nanumd *d, const struct node_txset *set)
 {
@@ -141,8 +142,9 @@ static bool txset_valid(struct nanumd *d, const struct node_txset *set)
             break;
         }
         (*expected)++;
-        bool checked = node_mempool_contains_exact(d->mempool, id, set->txs[i], set->lens[i]);
-        if (!checked && node_envelope_open(set->txs[i], set->lens[i], d->network_id, true, &env, NULL) != 0)
+        if (!node_mempool_contains_exact(d->mempool, id, set->txs[i], set->lens[i]) &&
+            node_sigcache_open(node_mempool_sigcache(d->mempool), set->txs[i], set->lens[i], d->network_id,
+                               &env, id) != 0)
             ok = false;
     }
     keymap_free(&next_seq);
@@ -629,13 +631,15 @@ static void apply_externalized(uv_timer_t *t)
     uint64_t started = uv_now(d->loop);
     uint64_t started_ns = uv_hrtime();
     struct node_header header;
-    /* Signatures checked when our mempool admitted them are not checked again. */
+    /* Signatures this node already checked (admission, tx-set validity) are
+     * not checked again. */
     bool *checked = calloc(set->count ? set->count : 1, sizeof *checked);
     for (uint32_t i = 0; checked != NULL && i < set->count; i++) {
         struct node_tx_envelope env;
         uint8_t id[NODE_HASH_BYTES];
         checked[i] = node_envelope_open(set->txs[i], set->lens[i], d->network_id, false, &env, id) == 0 &&
-                     node_mempool_contains_exact(d->mempool, id, set->txs[i], set->lens[i]);
+                     (node_mempool_contains_exact(d->mempool, id, set->txs[i], set->lens[i]) ||
+                      node_sigcache_known(node_mempool_sigcache(d->mempool), &env, id));
     }
     int rc = ledger_chain_close_ledger_checked(d->chain, v.close_time_ms, set->txs, set->lens, set->count,
                                                checked, &header);

@@ -12,6 +12,7 @@
 
 #include "keymap.h"
 #include "mempool.h"
+#include "sigcache.h"
 
 struct entry {
     uint8_t id[NODE_HASH_BYTES];
@@ -33,10 +34,13 @@ struct node_mempool {
     uint8_t network_id[NODE_HASH_BYTES];
     struct keymap by_id;      /* id → entry */
     struct keymap by_account; /* key → account_queue */
+    struct node_sigcache verified; /* signatures already checked */
     uint64_t bytes;
     uint64_t arrivals;
     uint64_t oldest_ms;       /* arrival of the oldest entry, when oldest_valid */
     bool oldest_valid;        /* recomputed lazily after the oldest leaves */
+    uint64_t lowest_fee;      /* the lowest fee waiting, when lowest_valid */
+    bool lowest_valid;        /* recomputed lazily after an entry of that fee leaves */
 };
 
 const char *mempool_verdict_name(unsigned verdict)
@@ -74,7 +78,8 @@ int node_mempool_create(const struct node_mempool_limits *limits,
     m->limits = limits ? *limits
                        : (struct node_mempool_limits){NODE_MEMPOOL_TXS_MAX, NODE_MEMPOOL_BYTES_MAX};
     memcpy(m->network_id, network_id, NODE_HASH_BYTES);
-    if (keymap_init(&m->by_id) != 0 || keymap_init(&m->by_account) != 0) {
+    if (keymap_init(&m->by_id) != 0 || keymap_init(&m->by_account) != 0 ||
+        node_sigcache_init(&m->verified, NODE_SIGCACHE_ENTRIES) != 0) {
         node_mempool_destroy(m);
         return NODE_E_NOMEM;
     }
@@ -105,6 +110,7 @@ void node_mempool_destroy(node_mempool *m)
         queue_free(value);
     keymap_free(&m->by_id);
     keymap_free(&m->by_account);
+    node_sigcache_free(&m->verified);
     free(m);
 }
 
@@ -118,6 +124,11 @@ bool node_mempool_contains_exact(const node_mempool *m, const uint8_t id[static 
 {
     const struct entry *e = keymap_get(&m->by_id, id);
     return e != NULL && e->len == len && memcmp(e->bytes, bytes, len) == 0;
+}
+
+struct node_sigcache *node_mempool_sigcache(node_mempool *m)
+{
+    return &m->verified;
 }
 
 uint32_t node_mempool_count(const node_mempool *m)
@@ -168,6 +179,8 @@ static void drop_entry(node_mempool *m, struct entry *e)
     m->bytes -= e->len;
     if (m->oldest_valid && e->arrival_ms <= m->oldest_ms)
         m->oldest_valid = false;
+    if (m->lowest_valid && e->fee <= m->lowest_fee)
+        m->lowest_valid = false;
     free(e->bytes);
     free(e);
 }
@@ -201,6 +214,27 @@ static struct entry *cheapest(const node_mempool *m)
     return worst;
 }
 
+/* The lowest fee waiting (the pool is not empty); a scan only after an
+ * entry of the lowest fee left. */
+static uint64_t lowest_fee(node_mempool *m)
+{
+    if (!m->lowest_valid) {
+        m->lowest_fee = cheapest(m)->fee;
+        m->lowest_valid = true;
+    }
+    return m->lowest_fee;
+}
+
+/* False if the pool is full and nothing in it is cheaper than fee: then
+ * make_room would refuse, and the newcomer is refused before its signature
+ * is checked.  (True does not promise room: make_room decides.) */
+static bool room_possible(node_mempool *m, size_t len, uint64_t fee)
+{
+    if (m->by_id.count + 1 <= m->limits.txs_max && m->bytes + len <= m->limits.bytes_max)
+        return true;
+    return m->by_id.count > 0 && lowest_fee(m) < fee;
+}
+
 /* Makes room for len more bytes; false if the newcomer (fee) is not worth it. */
 static bool make_room(node_mempool *m, size_t len, uint64_t fee)
 {
@@ -213,17 +247,16 @@ static bool make_room(node_mempool *m, size_t len, uint64_t fee)
     return true;
 }
 
-/* Checks the envelope against the state; returns a verdict or a negative error. */
-static int admission_checks(node_mempool *m, ledger_state *state, const uint8_t *bytes, size_t len,
-                            const struct node_tx_envelope *env, struct account_queue *q,
-                            struct entry **replaces)
+/* Checks the envelope against the state (everything but the signature,
+ * which costs more than all the rest: spec/node.md §12.1); returns a verdict
+ * or a negative error. */
+static int admission_checks(ledger_state *state, const struct node_tx_envelope *env,
+                            struct account_queue *q, struct entry **replaces)
 {
     const struct node_tx *tx = &env->tx;
     *replaces = NULL;
     if (memcmp(tx->source, node_commons_key, NODE_KEY_BYTES) == 0)
         return MEMPOOL_COMMONS_SOURCE;
-    if (node_envelope_open(bytes, len, m->network_id, true, &(struct node_tx_envelope){0}, NULL) != 0)
-        return MEMPOOL_BAD_SIGNATURE;
     struct node_account account;
     struct node_params params;
     int rc = ledger_account_get(state, tx->source, &account);
@@ -300,8 +333,7 @@ int node_mempool_add(node_mempool *m, ledger_state *state, const uint8_t *bytes,
         return 0;
     }
     struct entry *replaces;
-    int rc = admission_checks(m, state, bytes, len, &env, keymap_get(&m->by_account, env.tx.source),
-                              &replaces);
+    int rc = admission_checks(state, &env, keymap_get(&m->by_account, env.tx.source), &replaces);
     if (rc < 0)
         return rc;
     *verdict = (enum mempool_verdict)rc;
@@ -309,10 +341,19 @@ int node_mempool_add(node_mempool *m, ledger_state *state, const uint8_t *bytes,
         return 0;
     /* Room first: a refused newcomer must not cost the transaction it
      * would have replaced.  A replacement keeps the count; it only needs
-     * its extra bytes, and evicts nothing. */
-    bool room = replaces != NULL ? m->bytes - replaces->len + len <= m->limits.bytes_max
-                                 : make_room(m, len, env.tx.fee);
-    if (!room) {
+     * its extra bytes, and evicts nothing.  The signature, the costly
+     * check, comes after every check that can refuse without it. */
+    bool replace_fits = replaces != NULL && m->bytes - replaces->len + len <= m->limits.bytes_max;
+    if (replaces != NULL ? !replace_fits : !room_possible(m, len, env.tx.fee)) {
+        *verdict = MEMPOOL_FULL;
+        return 0;
+    }
+    struct node_tx_envelope checked;
+    if (node_sigcache_open(&m->verified, bytes, len, m->network_id, &checked, tx_id) != 0) {
+        *verdict = MEMPOOL_BAD_SIGNATURE;
+        return 0;
+    }
+    if (replaces == NULL && !make_room(m, len, env.tx.fee)) {
         *verdict = MEMPOOL_FULL;
         return 0;
     }
@@ -341,6 +382,10 @@ int node_mempool_add(node_mempool *m, ledger_state *state, const uint8_t *bytes,
     if (m->by_id.count == 1 || (m->oldest_valid && now_ms < m->oldest_ms)) {
         m->oldest_ms = now_ms;
         m->oldest_valid = true;
+    }
+    if (m->by_id.count == 1 || (m->lowest_valid && e->fee < m->lowest_fee)) {
+        m->lowest_fee = e->fee;
+        m->lowest_valid = true;
     }
     return 0;
 }

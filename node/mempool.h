@@ -74,6 +74,10 @@ bool node_mempool_contains(const node_mempool *m, const uint8_t id[static NODE_H
 bool node_mempool_contains_exact(const node_mempool *m, const uint8_t id[static NODE_HASH_BYTES],
                                  const uint8_t *bytes, size_t len);
 
+/* The signatures this node has already checked (admission fills it; tx-set
+ * validation and ledger close use it too). */
+struct node_sigcache *node_mempool_sigcache(node_mempool *m);
+
 uint32_t node_mempool_count(const node_mempool *m);
 uint64_t node_mempool_bytes(const node_mempool *m);
 /* Arrival time of the oldest waiting transaction, or 0 if none. */

@@ -10,6 +10,7 @@
 
 #include "fixture.h"
 #include "mempool.h"
+#include "sigcache.h"
 
 #define assert_verdict(actual, expected)                                                  \
     do {                                                                                  \
@@ -189,6 +190,70 @@ static void every_verdict_has_a_name_and_message(void **state)
 #undef CHECK
 }
 
+/* The signature is the costly check, so it comes after every check that
+ * can refuse without it (spec/node.md §12.1): a bad signature on a
+ * transaction that is refused anyway is never verified. */
+static void signature_is_checked_last(void **state)
+{
+    struct env *e = *state;
+    struct node_sigcache *c = node_mempool_sigcache(e->m);
+    assert_verdict(add(e, FX_ALICE, 0, 1, FX_BOB), MEMPOOL_BAD_SEQ);
+    assert_verdict(add(e, FX_ALICE, 2, 0, FX_BOB), MEMPOOL_FEE_TOO_LOW);
+    assert_verdict(add(e, FX_ERIN, 1, 1, FX_BOB), MEMPOOL_NO_SOURCE);
+    assert_int_equal(c->misses + c->hits, 0);
+    /* A full pool where nothing is cheaper refuses before verifying too. */
+    for (uint64_t s = 1; s <= 8; s++)
+        assert_verdict(add(e, FX_ALICE, s, 1, FX_ALICE), MEMPOOL_ADMITTED);
+    assert_int_equal(c->misses, 8);
+    assert_verdict(add(e, FX_BOB, 1, 1, FX_DAVE), MEMPOOL_FULL);
+    assert_int_equal(c->misses, 8);
+    /* A richer newcomer is verified, and a forged one is refused as such. */
+    assert_verdict(add(e, FX_BOB, 1, 2, FX_DAVE), MEMPOOL_BAD_SIGNATURE);
+    assert_int_equal(c->misses, 9);
+    assert_int_equal(node_mempool_count(e->m), 8);
+}
+
+/* A signature checked once is not checked again while it is remembered;
+ * the same transaction with another signature is not covered; the oldest
+ * entries leave first. */
+static void signature_cache_remembers_good_signatures_only(void **state)
+{
+    (void)state;
+    struct fx *f = fx_new();
+    struct node_sigcache c;
+    assert_int_equal(node_sigcache_init(&c, 2), 0);
+    struct node_buf good[3], forged;
+    for (int i = 0; i < 3; i++)
+        pay_bytes(f, FX_ALICE, (uint64_t)i + 1, 1, FX_ALICE, &good[i]);
+    pay_bytes(f, FX_ALICE, 1, 1, FX_BOB, &forged); /* same tx as good[0] */
+    struct node_tx_envelope env;
+    uint8_t id[NODE_HASH_BYTES], forged_id[NODE_HASH_BYTES];
+    assert_int_equal(node_sigcache_open(&c, good[0].data, good[0].len, f->ctx.network_id, &env, id), 0);
+    assert_true(node_sigcache_known(&c, &env, id));
+    assert_int_equal(node_sigcache_open(&c, good[0].data, good[0].len, f->ctx.network_id, &env, id), 0);
+    assert_int_equal(c.hits, 1);
+    assert_int_equal(c.misses, 1);
+    assert_int_not_equal(
+        node_sigcache_open(&c, forged.data, forged.len, f->ctx.network_id, &env, forged_id), 0);
+    assert_memory_equal(forged_id, id, NODE_HASH_BYTES); /* same id, other signature */
+    assert_false(node_sigcache_known(&c, &env, forged_id));
+    assert_int_not_equal(
+        node_sigcache_open(&c, forged.data, forged.len, f->ctx.network_id, &env, forged_id), 0);
+    assert_int_equal(c.misses, 3); /* a bad signature is never remembered */
+    /* Capacity 2: the third good signature pushes out the first. */
+    assert_int_equal(node_sigcache_open(&c, good[1].data, good[1].len, f->ctx.network_id, &env, id), 0);
+    assert_int_equal(node_sigcache_open(&c, good[2].data, good[2].len, f->ctx.network_id, &env, id), 0);
+    assert_int_equal(node_envelope_open(good[0].data, good[0].len, f->ctx.network_id, false, &env, id), 0);
+    assert_false(node_sigcache_known(&c, &env, id));
+    assert_int_equal(node_envelope_open(good[2].data, good[2].len, f->ctx.network_id, false, &env, id), 0);
+    assert_true(node_sigcache_known(&c, &env, id));
+    for (int i = 0; i < 3; i++)
+        node_buf_free(&good[i]);
+    node_buf_free(&forged);
+    node_sigcache_free(&c);
+    fx_free(f);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -200,6 +265,8 @@ int main(void)
         T(selection_takes_consecutive_runs_from_each_account),
         T(applied_and_passed_transactions_leave_the_pool),
         T(raised_base_fee_clears_cheaper_transactions),
+        T(signature_is_checked_last),
+        cmocka_unit_test(signature_cache_remembers_good_signatures_only),
         cmocka_unit_test(every_verdict_has_a_name_and_message),
     };
     return cmocka_run_group_tests_name("mempool", tests, NULL, NULL);
