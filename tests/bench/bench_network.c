@@ -15,8 +15,9 @@
  * node's ledgers; a transaction's latency is from the moment its request
  * was handed to the kernel to the moment the client first saw the height of
  * the ledger that holds it.  The bound is the single-core Ed25519 verify
- * rate (measured in the same run) × online cores ÷ validators: every
- * validator checks every signature.
+ * rate × online cores ÷ validators (every validator checks every
+ * signature), measured right before and right after each rate's load and
+ * averaged.
  *
  * Prints one JSON line per rate (medians of R sweeps).  Every process it
  * starts is stopped on every exit path, SIGINT and SIGTERM included.
@@ -1074,8 +1075,18 @@ static void summarise(const struct load_tx *txs, size_t count, double last_commi
 }
 
 /* Runs one rate for seconds; fills r.  Returns 0, or -1 if it could not run. */
-static int run_rate(struct network *n, struct account *load, double rate, double seconds, double bound,
-                    struct rate_result *r)
+/* The bound (verify/s on one core × cores ÷ validators) from the sample. */
+static double bound_now(const struct network *n, const struct load_tx *sample)
+{
+    return verify_rate(n, sample, VERIFY_SAMPLE) * (double)sysconf(_SC_NPROCESSORS_ONLN) / VALIDATORS;
+}
+
+/* One rate.  The bound is measured just before the load and again once the
+ * nodes are idle after it, and the two are averaged: this machine's speed
+ * drifts by a third over minutes (shared host), so one measurement taken
+ * away from the run misstates the bound the run had. */
+static int run_rate(struct network *n, struct account *load, const struct load_tx *sample, double rate,
+                    double seconds, struct rate_result *r)
 {
     size_t count = (size_t)(rate * seconds);
     if (refresh_load_seqs(n, load) != 0)
@@ -1088,19 +1099,23 @@ static int run_rate(struct network *n, struct account *load, double rate, double
         return -1;
     }
     struct load_counts counts = {0};
+    double bound_before = bound_now(n, sample);
     send_load(n, txs, count, rate, &counts);
     wait_commits(w, counts.admitted);
     watcher_stop(w);
-    *r = (struct rate_result){.offered = rate, .bound = bound, .admitted = (double)counts.admitted,
+    *r = (struct rate_result){.offered = rate, .admitted = (double)counts.admitted,
                               .errors = (double)counts.errors, .committed = (double)atomic_load(&w->committed),
                               .failed = (double)atomic_load(&w->failed),
                               .ledgers = (double)(w->seen_height - w->start_height)};
     summarise(txs, count, w->last_commit_s, r);
-    r->ratio = r->committed_per_s / bound;
     r->identical = hashes_identical(n, w->start_height, w->seen_height);
+    double bound_after = bound_now(n, sample);
+    r->bound = (bound_before + bound_after) / 2;
+    r->ratio = r->bound > 0 ? r->committed_per_s / r->bound : 0;
     fprintf(stderr, "bench-network: %.0f tx/s offered: %.0f admitted, %.0f committed at %.0f tx/s, "
-                    "p50 %.1f ms, p99 %.1f ms, %.0f ledgers, %zu reconnects\n",
-            rate, r->admitted, r->committed, r->committed_per_s, r->p50_ms, r->p99_ms, r->ledgers, counts.reconnects);
+                    "p50 %.1f ms, p99 %.1f ms, %.0f ledgers, %zu reconnects; bound %.0f before, %.0f after\n",
+            rate, r->admitted, r->committed, r->committed_per_s, r->p50_ms, r->p99_ms, r->ledgers, counts.reconnects,
+            bound_before, bound_after);
     free_txs(txs, count);
     free(w);
     return interrupted ? -1 : 0;
@@ -1238,18 +1253,17 @@ static int setup(struct network *n, struct account *load)
 static int sweep(struct network *n, struct account *load, const struct options *o,
                  struct rate_result results[RATES_MAX][RUNS_MAX])
 {
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    for (int run = 0; run < o->runs; run++) {
-        struct load_tx *sample = presign(n, load, VERIFY_SAMPLE); /* never submitted */
-        double bound = sample != NULL ? verify_rate(n, sample, VERIFY_SAMPLE) * (double)cores / VALIDATORS : 0;
-        free_txs(sample, VERIFY_SAMPLE);
-        for (int k = 0; k < LOAD_ACCOUNTS; k++)
-            load[k].seq = 0; /* the sample's seqs were never used; refreshed below */
-        for (int i = 0; i < o->rate_count; i++)
-            if (bound <= 0 || run_rate(n, load, o->rates[i], o->seconds, bound, &results[i][run]) != 0)
-                return -1;
-    }
-    return 0;
+    struct load_tx *sample = presign(n, load, VERIFY_SAMPLE); /* never submitted */
+    if (sample == NULL)
+        return -1;
+    for (int k = 0; k < LOAD_ACCOUNTS; k++)
+        load[k].seq = 0; /* the sample's seqs were never used; refreshed below */
+    int rc = 0;
+    for (int run = 0; rc == 0 && run < o->runs; run++)
+        for (int i = 0; rc == 0 && i < o->rate_count; i++)
+            rc = run_rate(n, load, sample, o->rates[i], o->seconds, &results[i][run]);
+    free_txs(sample, VERIFY_SAMPLE);
+    return rc;
 }
 
 int main(int argc, char **argv)
