@@ -250,6 +250,12 @@ int ledger_chain_close_ledger_checked(ledger_chain *c, uint64_t close_time_ms, c
 
 int ledger_chain_apply_block(ledger_chain *c, const uint8_t *bytes, size_t len)
 {
+    return ledger_chain_apply_block_known(c, bytes, len, NULL, NULL);
+}
+
+int ledger_chain_apply_block_known(ledger_chain *c, const uint8_t *bytes, size_t len,
+                                   bool (*known)(void *ctx, const uint8_t *tx, size_t tx_len), void *ctx)
+{
     struct node_block given;
     int rc = node_block_decode(bytes, len, &given);
     if (rc != 0)
@@ -267,10 +273,17 @@ int ledger_chain_apply_block(ledger_chain *c, const uint8_t *bytes, size_t len)
         ledger_state_clear(c->state);
         return rc < 0 ? rc : NODE_E_CHAIN;
     }
+    bool *checked = NULL;
+    if (known != NULL && given.tx_count > 0) {
+        checked = calloc(given.tx_count, sizeof *checked);
+        for (uint32_t i = 0; checked != NULL && i < given.tx_count; i++)
+            checked[i] = known(ctx, given.tx_bytes[i], given.tx_lens[i]);
+    }
     struct ledger__verifier *verifier;
-    if ((rc = ledger__verifier_start(c->network_id, (const uint8_t *const *)given.tx_bytes,
-                                     given.tx_lens, given.tx_count, NULL, c->verify_threads,
-                                     &verifier)) != 0) {
+    rc = ledger__verifier_start(c->network_id, (const uint8_t *const *)given.tx_bytes, given.tx_lens,
+                                given.tx_count, checked, c->verify_threads, &verifier);
+    if (rc != 0) {
+        free(checked);
         node_block_free(&given);
         return rc;
     }
@@ -278,6 +291,7 @@ int ledger_chain_apply_block(ledger_chain *c, const uint8_t *bytes, size_t len)
     rc = build_ledger(c, given.header.close_time_ms, (const uint8_t *const *)given.tx_bytes,
                       given.tx_lens, given.tx_count, verifier, &b);
     ledger__verifier_finish(verifier);
+    free(checked);
     /* The replay must reproduce the block exactly: header and results. */
     if (rc == 0 && (b.bytes.len != len || memcmp(b.bytes.data, bytes, len) != 0))
         rc = NODE_E_CHAIN;
