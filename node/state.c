@@ -95,15 +95,31 @@ static void free_undo(ledger_state *st)
     st->undo_count = 0;
 }
 
+static uint32_t find_slot(const ledger_state *st, unsigned table, const uint8_t *key, size_t len);
+
 void ledger_state_clear(ledger_state *st)
 {
     free_undo(st);
+    /* The table grows to fit a whole ledger's entries and keeps that size;
+     * a clear after a few entries (one mempool admission) empties only
+     * their slots instead of the whole table.  Every used slot belongs to
+     * an entry, so this empties them all. */
+    enum { FEW = 64 };
+    uint32_t used[FEW];
+    bool few = st->entry_count <= FEW && (uint64_t)st->entry_count * 16 < st->slot_cap;
+    /* All positions first: emptying a slot breaks the probe chains of the
+     * entries after it. */
+    for (uint32_t i = 0; few && i < st->entry_count; i++)
+        used[i] = find_slot(st, st->entries[i].table, st->entries[i].key, st->entries[i].key_len);
+    for (uint32_t i = 0; few && i < st->entry_count; i++)
+        st->slots[used[i]] = 0;
     for (uint32_t i = 0; i < st->entry_count; i++) {
         free(st->entries[i].key);
         free(st->entries[i].value);
     }
+    if (!few)
+        memset(st->slots, 0, st->slot_cap * sizeof *st->slots);
     st->entry_count = 0;
-    memset(st->slots, 0, st->slot_cap * sizeof *st->slots);
 }
 
 void ledger_state_destroy(ledger_state *st)
