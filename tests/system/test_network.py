@@ -95,6 +95,16 @@ def scenario_all_transactions_commit_with_identical_hashes():
         net.assert_same_chain(up_to=top)
         failed = [i for i in ids[:50] if net.nodes[0].get(f"/v1/tx/{i}")[1]["status"] != "committed"]
         check(not failed, f"transactions failed instead of committing: {failed[:3]}")
+        # The brief view of a ledger: the same transactions, hash and result only.
+        height = net.nodes[0].get(f"/v1/tx/{ids[0]}")[1]["height"]
+        _, full = net.nodes[0].get(f"/v1/ledgers/{height}")
+        code, brief = net.nodes[0].get(f"/v1/ledgers/{height}?brief=1")
+        check(code == 200 and brief["hash"] == full["hash"], f"brief ledger {height}: {code}")
+        pairs = lambda ledger: [(t["hash"], t["result"], t["fee_charged"]) for t in ledger["transactions"]]
+        check(pairs(brief) == pairs(full) and ids[0] in {t["hash"] for t in brief["transactions"]},
+              f"brief ledger {height} lists other transactions than the full one")
+        check(all(not {"envelope", "type", "source"} & set(t) for t in brief["transactions"]),
+              "the brief view carries envelopes")
 
 
 def scenario_killed_validator_catches_up_and_rejoins():
