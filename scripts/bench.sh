@@ -24,7 +24,7 @@ for i in $(seq 1 "$runs"); do
   build/tests/bench/bench-net > "$raw/net.$i.json" 2>/dev/null
   build/tests/bench/bench-consensus > "$raw/consensus.$i.json" 2>/dev/null
   if [ -x build/tests/bench/bench-network ]; then
-    build/tests/bench/bench-network --rates 1000,2000,4000,6000 --seconds 5 \
+    build/tests/bench/bench-network --rates 1000,2000,4000,6000,8000 --seconds 8 \
       > "$raw/network.$i.json" 2>"$raw/network.$i.log" || true
   fi
 done
@@ -61,17 +61,19 @@ if apply:
     ratio = med(d["ratio"] for d in apply)
     print("## Applying ledgers (bench-apply)\n")
     print("Ledgers of 1,000 signed transactions (pays and booking types) on a durable store, every signature verified.\n")
-    print("| tx/s | bound: Ed25519 verify/s × cores | ratio | target |")
+    print("| tx/s | bound: Ed25519 verify/s, all cores at once | ratio | target |")
     print("|---:|---:|---:|---:|")
     print(f"| {tx:,.0f} | {bound:,.0f} | {ratio:.2f} | ≥ 0.70 |\n")
 
 net = load("net")
 if net:
     print("## Network overlay (bench-net)\n")
-    print("| encrypted MB/s | plain TCP MB/s | ratio | target | flood p50 µs | flood p99 µs |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print("Two nodes, 4 KiB messages, one thread each; plain TCP with the same framing in the same run.\n")
+    print("| encrypted MB/s | plain TCP MB/s | ratio | target | sealing MB/s, one core (libsodium's) | flood p50 µs | flood p99 µs |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     print(f"| {med(d['encrypted']['mb_per_s'] for d in net):,.0f} | {med(d['plain_tcp']['mb_per_s'] for d in net):,.0f} | "
           f"{med(d['encrypted_over_plain'] for d in net):.2f} | ≥ 0.50 | "
+          f"{med(d['cipher_push_mb_per_s_one_core'] for d in net):,.0f} ({med(d.get('libsodium_push_mb_per_s_one_core', 0) for d in net):,.0f}) | "
           f"{med(d['flood']['latency_us_p50'] for d in net):.0f} | {med(d['flood']['latency_us_p99'] for d in net):.0f} |\n")
 
 network = load("network")
@@ -89,6 +91,12 @@ if network:
         print(f"| {rate:,} | {med(r['committed_tx_per_s'] for r in rows):,.0f} | {med(r['latency_ms_p50'] for r in rows):.0f} | "
               f"{med(r['latency_ms_p99'] for r in rows):.0f} | {med(r['verify_bound_per_s'] for r in rows):,.0f} | "
               f"{med(r['ratio'] for r in rows):.2f} | {'yes' if all(r['identical_ledger_hashes'] for r in rows) else 'NO'} |")
+    best = max(by_rate, key=lambda rate: med(r['committed_tx_per_s'] for r in by_rate[rate]))
+    rows = by_rate[best]
+    print(f"\nSustained: {med(r['committed_tx_per_s'] for r in rows):,.0f} tx/s committed at {best:,} offered, "
+          f"{med(r['ratio'] for r in rows):.2f} of the bound (the highest committed rate of the sweep).")
+    print("The bound is the Ed25519 verifies/s of all cores at once (one pinned thread each) ÷ 4 validators, "
+          "measured before and after each rate and averaged.")
     print("\nTargets: committed ≥ 60% of the bound; p50 ≤ 100 ms and p99 ≤ 300 ms at 1,000 tx/s.\n")
 
 consensus = load("consensus")

@@ -52,6 +52,7 @@
 
 #include "keys.h"
 #include "protocol.h"
+#include "verify_bound.h"
 
 #define VALIDATORS 4
 #define CONNS_PER_NODE 4
@@ -694,66 +695,18 @@ static struct load_tx *presign(const struct network *n, struct account *load, si
     return txs;
 }
 
-/* One core's share of the bound measurement. */
-struct verify_job {
-    const struct network *n;
-    const struct node_tx_envelope *decoded;
-    size_t count;
-    int cpu;
-    double rate;
-    size_t ok;
-};
-
-static void *verify_main(void *arg)
-{
-    struct verify_job *j = arg;
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(j->cpu, &set);
-    pthread_setaffinity_np(pthread_self(), sizeof set, &set); /* best effort */
-    double start = now_s();
-    for (size_t i = 0; i < j->count; i++)
-        j->ok += node_envelope_verify(&j->decoded[i], j->n->network_id) == 0;
-    j->rate = (double)j->count / (now_s() - start);
-    return NULL;
-}
-
-/* Verifies per second of the whole machine: one thread pinned to each
- * online CPU, all at once, each checking txs[0..count); the sum of their
- * rates.  The cores of these machines are not alike (one verifies ~20k/s,
- * the other ~15k/s while both are busy), so one core's rate × cores
- * misstates the machine by a third either way, depending on which core
- * the measuring thread happened to run on. */
+/* Verifies per second of the whole machine over txs[0..count)
+ * (verify_bound.h). */
 static double verify_rate(const struct network *n, const struct load_tx *txs, size_t count)
 {
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    if (cores < 1 || cores > 256)
-        cores = 1;
     struct node_tx_envelope *decoded = malloc(count * sizeof *decoded);
-    struct verify_job *jobs = calloc((size_t)cores, sizeof *jobs);
-    pthread_t *threads = calloc((size_t)cores, sizeof *threads);
-    double total = 0;
-    if (decoded != NULL && jobs != NULL && threads != NULL) {
-        for (size_t i = 0; i < count; i++)
-            node_envelope_decode(txs[i].envelope.data, txs[i].envelope.len, &decoded[i]);
-        long started = 0;
-        for (long c = 0; c < cores; c++) {
-            jobs[c] = (struct verify_job){.n = n, .decoded = decoded, .count = count, .cpu = (int)c};
-            if (pthread_create(&threads[c], NULL, verify_main, &jobs[c]) != 0)
-                break;
-            started++;
-        }
-        for (long c = 0; c < started; c++) {
-            pthread_join(threads[c], NULL);
-            total += jobs[c].rate;
-            if (jobs[c].ok != count)
-                fprintf(stderr, "bench-network: %zu of %zu sample signatures failed\n", count - jobs[c].ok, count);
-        }
-    }
+    if (decoded == NULL)
+        return 0;
+    for (size_t i = 0; i < count; i++)
+        node_envelope_decode(txs[i].envelope.data, txs[i].envelope.len, &decoded[i]);
+    double rate = bench_verify_rate_all_cores(n->network_id, decoded, count, NULL);
     free(decoded);
-    free(jobs);
-    free(threads);
-    return total;
+    return rate;
 }
 
 /* --- Transaction ids → index ---------------------------------------------------- */
