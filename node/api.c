@@ -533,6 +533,10 @@ static void get_status(struct nanumd *d, struct http_response *resp)
         "txs_submitted", (json_int_t)d->stats.txs_submitted, "equivocations_seen",
         (json_int_t)d->stats.equivocations_seen, "hash_mismatches", (json_int_t)d->stats.hash_mismatches,
         "version", NANUM_VERSION);
+    json_t *stats = json_object_get(obj, "stats");
+    json_object_set_new(stats, "txs_from_peers", json_integer((json_int_t)d->stats.txs_from_peers));
+    json_object_set_new(stats, "tx_batches_sent", json_integer((json_int_t)d->stats.tx_batches_sent));
+    json_object_set_new(stats, "txs_batched", json_integer((json_int_t)d->stats.txs_batched));
     reply(resp, 200, obj);
 }
 

@@ -65,6 +65,12 @@ void nanumd_stop(struct nanumd *d)
     d->stopping = true;
     nanumd_vlist_stop(d);
     nanumd_api_stop(d);
+    if (d->tx_flush_started) { /* the batch is dropped: its transactions
+                                  die with the mempool */
+        uv_check_stop(&d->tx_flush);
+        d->tx_flush_started = false;
+        node_buf_free(&d->tx_batch);
+    }
     net_destroy(d->net);
     d->net = NULL;
     nanumd_herder_stop(d);

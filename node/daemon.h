@@ -85,6 +85,9 @@ struct nanumd_stats {
     uint64_t txs_applied;
     uint64_t txs_failed;
     uint64_t txs_submitted;
+    uint64_t txs_from_peers;   /* admitted from a peer's tx or txs message */
+    uint64_t tx_batches_sent;  /* txs messages flooded */
+    uint64_t txs_batched;      /* transactions in them */
     uint64_t equivocations_seen;
     uint64_t hash_mismatches;
     uint64_t last_close_latency_ms;
@@ -124,6 +127,12 @@ struct nanumd {
     uv_timer_t scp_timers[SCP_TIMERS_COUNT];
     uint64_t scp_timer_slot[SCP_TIMERS_COUNT];
     uv_timer_t work;                /* runs deferred work after scp callbacks */
+    /* transactions admitted from the API this loop turn, flooded together
+     * (one txs message) when the turn ends */
+    uv_check_t tx_flush;
+    bool tx_flush_started;
+    struct node_buf tx_batch;       /* msgpack bin entries, no array header */
+    uint32_t tx_batch_count;
     bool externalized_pending;
     uint64_t externalized_slot;
     struct scp_value externalized_value;

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "daemon.h"
+#include "sigcache.h"
 #include "http.h"
 #include "ledger.h"
 #include "log.h"
@@ -254,8 +255,19 @@ static void render_transactions(struct nanumd *d, struct text *t)
         if (code == LEDGER_OK || d->metrics.tx_results[code] > 0)
             put(t, "nanum_transactions_total{result=\"%s\"} %llu\n", ledger_result_name(code),
                 (unsigned long long)d->metrics.tx_results[code]);
-    counter(t, "nanum_transactions_submitted_total", "Transactions admitted to the mempool from the API.",
+    counter(t, "nanum_transactions_submitted_total", "Transactions submitted through the API, whatever the verdict.",
             d->stats.txs_submitted);
+    counter(t, "nanum_transactions_from_peers_total", "Transactions admitted to the mempool from peers.",
+            d->stats.txs_from_peers);
+    counter(t, "nanum_transaction_batches_sent_total",
+            "Batches (txs messages) flooded: transactions submitted in one loop turn, sent together.",
+            d->stats.tx_batches_sent);
+    counter(t, "nanum_transactions_batched_total", "Transactions flooded inside batches.", d->stats.txs_batched);
+    struct node_sigcache *cache = node_mempool_sigcache(d->mempool);
+    family(t, "nanum_signature_checks_total", "counter",
+           "Transaction signatures: verified, or known from the signature cache and not checked again.");
+    put(t, "nanum_signature_checks_total{result=\"verified\"} %llu\n", (unsigned long long)cache->misses);
+    put(t, "nanum_signature_checks_total{result=\"cached\"} %llu\n", (unsigned long long)cache->hits);
     gauge(t, "nanum_mempool_transactions", "Transactions waiting in the mempool.",
           (double)node_mempool_count(d->mempool));
     gauge(t, "nanum_mempool_bytes", "Bytes of the transactions waiting in the mempool.",

@@ -12,6 +12,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "mp.h"
 
 void nanumd_overlay_broadcast(struct nanumd *d, enum node_msg_type type, const struct node_buf *payload)
 {
@@ -48,6 +49,67 @@ void nanumd_overlay_send_status(struct nanumd *d, uint64_t peer)
     node_buf_free(&b);
 }
 
+/* Floods the transactions admitted from the API since the last flush: one
+ * alone as a tx message, several as one txs message, so that a busy node
+ * pays the overlay's per-message costs (sealing, opening, message ids,
+ * seen-set entries, at every peer and every relay) once per batch rather
+ * than once per transaction. */
+static void flush_tx_batch(struct nanumd *d)
+{
+    if (d->tx_batch_count == 0)
+        return;
+    struct node_buf b;
+    node_buf_init(&b);
+    if (d->tx_batch_count == 1) {
+        /* Unwrap the single bin entry: its header is 2 bytes (bin8) or 3 (bin16). */
+        const uint8_t *e = d->tx_batch.data;
+        size_t header = e[0] == 0xc4 ? 2 : 3;
+        if (d->net != NULL)
+            net_broadcast(d->net, NODE_MSG_TX, e + header, d->tx_batch.len - header);
+    } else {
+        msgpack_packer pk;
+        node__packer_init(&pk, &b);
+        msgpack_pack_array(&pk, d->tx_batch_count);
+        if (node_buf_append(&b, d->tx_batch.data, d->tx_batch.len) == 0 && node__finish(&b) == 0) {
+            nanumd_overlay_broadcast(d, NODE_MSG_TXS, &b);
+            d->stats.tx_batches_sent++;
+            d->stats.txs_batched += d->tx_batch_count;
+        }
+    }
+    node_buf_free(&b);
+    d->tx_batch.len = 0;
+    d->tx_batch_count = 0;
+}
+
+static void on_tx_flush(uv_check_t *handle)
+{
+    flush_tx_batch(handle->data);
+}
+
+/* Queues an admitted API transaction for the end-of-turn flood. */
+static void batch_tx(struct nanumd *d, const uint8_t *bytes, size_t len)
+{
+    if (d->net == NULL)
+        return;
+    if (!d->tx_flush_started) { /* no batching (not started): flood now */
+        net_broadcast(d->net, NODE_MSG_TX, bytes, len);
+        return;
+    }
+    size_t before = d->tx_batch.len;
+    msgpack_packer pk;
+    node__packer_init(&pk, &d->tx_batch);
+    node__pack_bin(&pk, bytes, len);
+    if (node__finish(&d->tx_batch) != 0) { /* out of memory: what is queued, then this alone */
+        d->tx_batch.len = before;
+        d->tx_batch.failed = false;
+        flush_tx_batch(d);
+        net_broadcast(d->net, NODE_MSG_TX, bytes, len);
+        return;
+    }
+    if (++d->tx_batch_count == NODE_TX_BATCH_MAX)
+        flush_tx_batch(d);
+}
+
 int nanumd_submit_tx(struct nanumd *d, const uint8_t *bytes, size_t len, bool from_peer,
                      enum mempool_verdict *verdict, uint8_t id[NODE_HASH_BYTES])
 {
@@ -58,10 +120,32 @@ int nanumd_submit_tx(struct nanumd *d, const uint8_t *bytes, size_t len, bool fr
         return rc;
     if (!from_peer)
         d->stats.txs_submitted++;
-    /* Peers' copies are relayed by the flood layer itself; ours go out now. */
-    if (*verdict == MEMPOOL_ADMITTED && !from_peer && d->net != NULL)
-        net_broadcast(d->net, NODE_MSG_TX, bytes, len);
+    if (from_peer && *verdict == MEMPOOL_ADMITTED)
+        d->stats.txs_from_peers++;
+    /* Peers' copies are relayed by the flood layer itself; ours go out at
+     * the end of this loop turn, with the others submitted in it. */
+    if (*verdict == MEMPOOL_ADMITTED && !from_peer)
+        batch_tx(d, bytes, len);
     return 0;
+}
+
+/* A txs message: each transaction as if it came alone.  Decoding stops at
+ * the first malformed entry (what came before it stays admitted). */
+static void on_txs(struct nanumd *d, const uint8_t *payload, size_t len)
+{
+    struct node__reader r;
+    uint32_t count;
+    node__reader_init(&r, payload, len);
+    if (node__read_array(&r, &count) != 0 || count < 2 || count > NODE_TX_BATCH_MAX)
+        return;
+    for (uint32_t i = 0; i < count && !d->stopping; i++) {
+        const uint8_t *tx;
+        size_t tx_len;
+        enum mempool_verdict verdict;
+        if (node__read_bin(&r, NODE_TX_BYTES_MAX, &tx, &tx_len) != 0)
+            return;
+        nanumd_submit_tx(d, tx, tx_len, true, &verdict, NULL);
+    }
 }
 
 /* Answers get_txset: the set, if we have it. */
@@ -107,6 +191,9 @@ static void on_message(void *user, const net_peer_info *peer, uint8_t type, cons
     switch (type) {
     case NODE_MSG_TX:
         nanumd_submit_tx(d, payload, len, true, &verdict, NULL);
+        break;
+    case NODE_MSG_TXS:
+        on_txs(d, payload, len);
         break;
     case NODE_MSG_SCP:
         nanumd_herder_receive_envelope(d, payload, len);
@@ -206,6 +293,7 @@ int nanumd_overlay_start(struct nanumd *d)
         bool flood;
     } types[] = {
         {NODE_MSG_TX, NODE_TX_BYTES_MAX, true},
+        {NODE_MSG_TXS, NODE_TX_BATCH_BYTES_MAX, true},
         {NODE_MSG_SCP, SCP_ENVELOPE_BYTES_MAX, true},
         {NODE_MSG_TXSET, NODE_TXSET_BYTES_MAX, true},
         {NODE_MSG_GET_TXSET, NODE_HASH_BYTES + 2, false},
@@ -225,6 +313,11 @@ int nanumd_overlay_start(struct nanumd *d)
                                      NODE_MSG_STATUS, NODE_MSG_GET_TXSET, NODE_MSG_GET_SCP};
     for (size_t i = 0; i < sizeof urgent; i++)
         net_set_urgent(d->net, urgent[i], true);
+    node_buf_init(&d->tx_batch);
+    uv_check_init(d->loop, &d->tx_flush);
+    d->tx_flush.data = d;
+    uv_check_start(&d->tx_flush, on_tx_flush);
+    d->tx_flush_started = true;
     for (uint32_t i = 0; i < d->options.peer_count; i++)
         net_add_peer(d->net, d->options.peers[i].host, d->options.peers[i].port);
     NODE_LOG(NODE_LOG_INFO, "p2p_listening", "address=%s:%u peers=%u", d->options.p2p_host,

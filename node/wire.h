@@ -13,6 +13,8 @@
  *   22    get_ledgers  no       [from height, count]
  *   23    ledgers      no       [[block bin, certificate bin], ...]
  *   24    get_scp      no       [slot]: ask for the latest envelopes of a slot
+ *   25    txs          yes      [envelope bin, ...]: 2 to 64 transactions submitted
+ *                               to one node in one turn of its loop
  *
  * The consensus value: [tx-set Merkle root bin32, close time ms, tx count,
  * upgrades []].
@@ -33,7 +35,11 @@ enum node_msg_type {
     NODE_MSG_GET_LEDGERS = 22,
     NODE_MSG_LEDGERS = 23,
     NODE_MSG_GET_SCP = 24,
+    NODE_MSG_TXS = 25,
 };
+
+#define NODE_TX_BATCH_MAX 64 /* transactions in one txs message */
+#define NODE_TX_BATCH_BYTES_MAX (NODE_TX_BATCH_MAX * (NODE_TX_BYTES_MAX + 3) + 5)
 
 #define NODE_TXSET_TXS_MAX 5000
 #define NODE_TXSET_BYTES_MAX (NODE_TXSET_TXS_MAX * (NODE_TX_BYTES_MAX + 5) + 16)

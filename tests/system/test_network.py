@@ -26,6 +26,7 @@ import json
 import os
 import random
 import signal
+import socket
 import sys
 import threading
 import time
@@ -242,6 +243,54 @@ def scenario_bad_client_input_is_refused_and_changes_nothing():
         net.wait_committed([tx_id])
 
 
+def pipelined_submit(node, hexes):
+    """Writes every submission on one connection at once (so the node reads
+    them in one loop turn) and returns the HTTP statuses, in order."""
+    host, port = node.api.split("//")[1].rstrip("/").split(":")
+    requests = b"".join(
+        b"POST /v1/tx HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s"
+        % (len(h), h.encode()) for h in hexes)
+    statuses, data = [], b""
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(requests)
+        while len(statuses) < len(hexes):
+            head_end = data.find(b"\r\n\r\n")
+            if head_end < 0:
+                chunk = sock.recv(65536)
+                check(chunk, f"the node closed the connection after {len(statuses)} answers")
+                data += chunk
+                continue
+            head = data[:head_end].decode()
+            length = int(next(l.split(":")[1] for l in head.split("\r\n") if l.lower().startswith("content-length")))
+            if len(data) < head_end + 4 + length:
+                chunk = sock.recv(65536)
+                check(chunk, "the node closed the connection mid-answer")
+                data += chunk
+                continue
+            statuses.append(int(head.split()[1]))
+            data = data[head_end + 4 + length:]
+    return statuses
+
+
+def scenario_submissions_of_one_turn_are_flooded_as_one_batch():
+    # Ledgers wait for a 5 s batch window, so the burst is still waiting
+    # everywhere when the flood arrives: every other validator must admit
+    # each transaction from its peers.
+    with network(params={"batch_window_ms": 5000, "idle_close_ms": 60000}) as net:
+        net.start()
+        txs = net.txgen("pays", 60)
+        node = net.nodes[0]
+        statuses = pipelined_submit(node, [h for _, h in txs])
+        check(statuses == [202] * len(txs), f"pipelined submissions answered {statuses}")
+        stats = node.status()["stats"]
+        check(stats["tx_batches_sent"] >= 1 and stats["txs_batched"] >= 2,
+              f"no txs message was flooded: {stats}")
+        for other in net.nodes[1:]:
+            wait_for(lambda: other.status()["stats"]["txs_from_peers"] >= len(txs), 10,
+                     f"{other.name} to admit the batch from its peers")
+        net.wait_committed([i for i, _ in txs], timeout_s=60)
+
+
 SCENARIOS = [
     ("all_transactions_commit_with_identical_hashes", scenario_all_transactions_commit_with_identical_hashes),
     ("killed_validator_catches_up_and_rejoins", scenario_killed_validator_catches_up_and_rejoins),
@@ -250,6 +299,7 @@ SCENARIOS = [
     ("late_watcher_catches_up", scenario_late_watcher_catches_up),
     ("equivocating_validator_is_reported_and_safety_holds", scenario_equivocating_validator_is_reported_and_safety_holds),
     ("bad_client_input_is_refused_and_changes_nothing", scenario_bad_client_input_is_refused_and_changes_nothing),
+    ("submissions_of_one_turn_are_flooded_as_one_batch", scenario_submissions_of_one_turn_are_flooded_as_one_batch),
 ]
 
 if __name__ == "__main__":
