@@ -155,6 +155,7 @@ typedef struct net__stream {
     crypto_secretstream_xchacha20poly1305_state s;
     struct evp_cipher_ctx_st *cipher; /* ChaCha20, created on first use */
     struct evp_mac_ctx_st *mac;       /* Poly1305, likewise */
+    bool cipher_keyed;                /* cipher holds s.k */
 } net__stream;
 
 /* Takes over a state from init_push / init_pull. */

@@ -103,11 +103,16 @@ static int stream_begin(net__stream *st, uint8_t b1[BLOCK])
     uint8_t iv[16] = {0}, blocks[2 * BLOCK];
     memcpy(iv + COUNTER_BYTES, st->s.nonce, sizeof st->s.nonce);
     int rc = -1;
-    if (EVP_EncryptInit_ex(st->cipher, NULL, NULL, st->s.k, iv) == 1 &&
-        stream_xor(st, blocks, zeros, sizeof blocks) == 0 &&
-        EVP_MAC_init(st->mac, blocks, 32, NULL) == 1) {
-        memcpy(b1, blocks + BLOCK, BLOCK);
-        rc = 0;
+    /* The key is loaded once (and again after a rekey); each message sets
+     * only the counter and nonce. */
+    const uint8_t *key = st->cipher_keyed ? NULL : st->s.k;
+    if (EVP_EncryptInit_ex(st->cipher, NULL, NULL, key, iv) == 1) {
+        st->cipher_keyed = true;
+        if (stream_xor(st, blocks, zeros, sizeof blocks) == 0 &&
+            EVP_MAC_init(st->mac, blocks, 32, NULL) == 1) {
+            memcpy(b1, blocks + BLOCK, BLOCK);
+            rc = 0;
+        }
     }
     sodium_memzero(blocks, sizeof blocks);
     return rc;
@@ -155,8 +160,10 @@ static void stream_advance(net__stream *st, const uint8_t mac[MAC_BYTES],
         inonce[i] ^= mac[i];
     sodium_increment(st->s.nonce, COUNTER_BYTES);
     if ((tag & crypto_secretstream_xchacha20poly1305_TAG_REKEY) != 0 ||
-        sodium_is_zero(st->s.nonce, COUNTER_BYTES))
+        sodium_is_zero(st->s.nonce, COUNTER_BYTES)) {
         crypto_secretstream_xchacha20poly1305_rekey(&st->s);
+        st->cipher_keyed = false;
+    }
 }
 
 int net__stream_push_parts(net__stream *st, uint8_t *c, const uint8_t *m1,
