@@ -128,7 +128,8 @@ static int stream_finish(net__stream *st, const uint8_t *ad, size_t ad_len,
     uint8_t head[16 + BLOCK] = {0}, tail[15 + 16] = {0};
     size_t head_len = 0, out_len = 0, pad = len & 0xf;
     if (ad_len <= 16) {
-        memcpy(head, ad, ad_len);
+        if (ad_len > 0)
+            memcpy(head, ad, ad_len);
         head_len = ad_len == 0 ? 0 : 16;
     } else if (stream_mac_update(st, ad, ad_len) != 0 ||
                stream_mac_update(st, head, (0x10 - ad_len) & 0xf) != 0) {
