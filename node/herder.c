@@ -1,14 +1,14 @@
 /*
  * herder.c — the consensus driver: it turns waiting transactions into
  * ledgers by running SCP (consensus/) over values
- *     [tx-set Merkle root, close time, upgrades]
+ *     [tx-set Merkle root, close time ms, tx count, upgrades]
  * and applies what the network externalizes (DESIGN §7, spec/node.md).
  *
  * A slot (= the next ledger height) starts when transactions have waited
  * batch_window_ms, or idle_close_ms passed since the last ledger.  The
- * validator then selects a tx set from its mempool, floods it, and
- * nominates.  Envelopes that name a tx set this node does not have wait in
- * a bounded queue while the set is fetched (get_txset).  On externalize the
+ * validator then selects a tx set from its mempool, keeps it to answer
+ * get_txset, and nominates.  Envelopes that name a tx set this node does
+ * not have wait in a bounded queue while the set is fetched (get_txset).  On externalize the
  * ledger is applied and committed (node/chain.c), its header hash signed and
  * the signature flooded; signatures from a quorum of validators make the
  * ledger's certificate (stored in the certificates table).
@@ -54,7 +54,7 @@ const struct node_txset *nanumd_txset_find(struct nanumd *d, const uint8_t hash[
     return e ? e->set : NULL;
 }
 
-/* Drops the oldest tx sets beyond the bound (never the one for `keep`). */
+/* Drops the oldest tx sets beyond the bound (by age only). */
 static void txsets_trim(struct nanumd *d)
 {
     while (d->txsets.count > NANUMD_TXSETS_MAX) {
@@ -661,8 +661,8 @@ static void apply_externalized(uv_timer_t *t)
              (unsigned long long)header.height, set->count, hex,
              (unsigned long long)(started - d->stats.slot_started_ms),
              (unsigned long long)((uv_hrtime() - started_ns) / 1000000));
-    /* The tx set is still needed by the callee below: copy its pointers'
-     * owner out of the cache first so trimming cannot free it. */
+    /* set stays valid through the call: the cache is trimmed only when a
+     * set is added, and the callee reads the transactions first. */
     nanumd_herder_ledger_committed(d, &header, hash, set->txs, set->lens, set->count);
 }
 

@@ -12,7 +12,7 @@
  *   21    status       no       [height, header hash bin32]
  *   22    get_ledgers  no       [from height, count]
  *   23    ledgers      no       [[block bin, certificate bin], ...]
- *   24    get_scp      no       [slot]: ask for the latest envelopes of a slot
+ *   24    get_scp      no       [slot, count]: ask for the latest envelopes of a slot
  *   25    txs          yes      [envelope bin, ...]: 2 to 64 transactions submitted
  *                               to one node in one turn of its loop
  *
@@ -46,7 +46,6 @@ enum node_msg_type {
 #define NODE_LEDGERS_BATCH_MAX 32          /* ledgers per ledgers message */
 #define NODE_LEDGERS_BYTES_MAX (6u << 20)   /* one ledgers message */
 #define NODE_CERTIFICATE_SIGNERS_MAX NODE_VALIDATORS_MAX
-#define NODE_VALUE_BYTES_MAX 64
 
 struct node_value {
     uint8_t tx_set_hash[NODE_HASH_BYTES];
