@@ -260,7 +260,8 @@ static int apply_fetched(struct nanumd *d, const uint8_t *block, size_t block_le
     if (cert == NULL)
         return NODE_E_NOMEM;
     rc = node_certificate_decode(cert_bytes, cert_len, cert);
-    if (rc == 0 && !nanumd_certificate_valid(d, hash, cert))
+    /* Forged signatures are dropped before anything is stored. */
+    if (rc == 0 && !nanumd_certificate_keep_valid(d, hash, cert))
         rc = NODE_E_CHAIN; /* no quorum of valid signatures (yet): ask again later */
     if (rc == 0)
         rc = ledger_chain_apply_block_known(d->chain, block, block_len, signature_known, d);

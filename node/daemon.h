@@ -194,6 +194,12 @@ const struct node_txset *nanumd_txset_find(struct nanumd *d, const uint8_t hash[
 /* Checks a certificate for ledger `hash` against the current validator set. */
 bool nanumd_certificate_valid(struct nanumd *d, const uint8_t hash[static NODE_HASH_BYTES],
                               const struct node_certificate *cert);
+/* Drops the signers of cert that are not validators or whose signature of
+ * hash does not verify (what is stored holds only good signatures); true if
+ * those left satisfy the quorum set (nanumd_certificate_valid, checking
+ * each signature once). */
+bool nanumd_certificate_keep_valid(struct nanumd *d, const uint8_t hash[static NODE_HASH_BYTES],
+                                   struct node_certificate *cert);
 /* Rebuilds the quorum set and consensus instance if the validator set changed. */
 int nanumd_herder_refresh_validators(struct nanumd *d);
 

@@ -428,8 +428,10 @@ static bool is_validator(const struct nanumd *d, const uint8_t key[NODE_KEY_BYTE
     return false;
 }
 
-bool nanumd_certificate_valid(struct nanumd *d, const uint8_t hash[static NODE_HASH_BYTES],
-                              const struct node_certificate *cert)
+/* True if the signatures of validators in cert satisfy the quorum set;
+ * verify: check each signature (else they are known good). */
+static bool certificate_quorum(struct nanumd *d, const uint8_t hash[static NODE_HASH_BYTES],
+                               const struct node_certificate *cert, bool verify)
 {
     uint8_t (*signers)[SCP_NODE_ID_BYTES] = malloc((cert->count ? cert->count : 1) * SCP_NODE_ID_BYTES);
     if (signers == NULL)
@@ -438,14 +440,33 @@ bool nanumd_certificate_valid(struct nanumd *d, const uint8_t hash[static NODE_H
     for (uint32_t i = 0; i < cert->count; i++) {
         if (!is_validator(d, cert->signers[i].node_key))
             continue;
-        if (node_verify(NODE_DOMAIN_HEADER, d->network_id, hash, NODE_HASH_BYTES,
-                        cert->signers[i].node_key, cert->signers[i].signature) != 0)
+        if (verify && node_verify(NODE_DOMAIN_HEADER, d->network_id, hash, NODE_HASH_BYTES,
+                                  cert->signers[i].node_key, cert->signers[i].signature) != 0)
             continue;
         memcpy(signers[n++], cert->signers[i].node_key, SCP_NODE_ID_BYTES);
     }
     bool quorum = scp_qset_is_slice_satisfied(d->qset, (const uint8_t(*)[SCP_NODE_ID_BYTES])signers, n);
     free(signers);
     return quorum;
+}
+
+bool nanumd_certificate_valid(struct nanumd *d, const uint8_t hash[static NODE_HASH_BYTES],
+                              const struct node_certificate *cert)
+{
+    return certificate_quorum(d, hash, cert, true);
+}
+
+bool nanumd_certificate_keep_valid(struct nanumd *d, const uint8_t hash[static NODE_HASH_BYTES],
+                                   struct node_certificate *cert)
+{
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < cert->count; i++)
+        if (is_validator(d, cert->signers[i].node_key) &&
+            node_verify(NODE_DOMAIN_HEADER, d->network_id, hash, NODE_HASH_BYTES, cert->signers[i].node_key,
+                        cert->signers[i].signature) == 0)
+            cert->signers[kept++] = cert->signers[i]; /* order kept: still sorted */
+    cert->count = kept;
+    return certificate_quorum(d, hash, cert, false);
 }
 
 /* Adds a checked signature of our own recent ledger to its certificate,
@@ -465,9 +486,13 @@ static void certificate_add(struct nanumd *d, const struct node_ledger_sig *sig)
             return;
         }
     }
-    bool had_quorum = nanumd_certificate_valid(d, sig->header_hash, r->cert);
+    /* Every signature here was checked: this one by handle_ledger_sig, the
+     * others when they arrived or before they were stored.  So the quorum
+     * test counts signers without verifying again (n checks per ledger,
+     * not 2n²). */
+    bool had_quorum = certificate_quorum(d, sig->header_hash, r->cert, false);
     if (node_certificate_add(r->cert, sig->node_key, sig->signature)) {
-        bool quorum = nanumd_certificate_valid(d, sig->header_hash, r->cert);
+        bool quorum = certificate_quorum(d, sig->header_hash, r->cert, false);
         if ((quorum && !had_quorum) || (quorum && r->cert->count == d->validators.count))
             nanumd_certificate_store(d, sig->height, r->cert);
     }
