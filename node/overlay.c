@@ -129,22 +129,16 @@ int nanumd_submit_tx(struct nanumd *d, const uint8_t *bytes, size_t len, bool fr
     return 0;
 }
 
-/* A txs message: each transaction as if it came alone.  Decoding stops at
- * the first malformed entry (what came before it stays admitted). */
+/* A txs message: each transaction as if it came alone, in order.  One
+ * that does not decode whole is ignored whole. */
 static void on_txs(struct nanumd *d, const uint8_t *payload, size_t len)
 {
-    struct node__reader r;
-    uint32_t count;
-    node__reader_init(&r, payload, len);
-    if (node__read_array(&r, &count) != 0 || count < 2 || count > NODE_TX_BATCH_MAX)
+    struct node_txs batch;
+    if (node_txs_decode(payload, len, &batch) != 0)
         return;
-    for (uint32_t i = 0; i < count && !d->stopping; i++) {
-        const uint8_t *tx;
-        size_t tx_len;
+    for (uint32_t i = 0; i < batch.count && !d->stopping; i++) {
         enum mempool_verdict verdict;
-        if (node__read_bin(&r, NODE_TX_BYTES_MAX, &tx, &tx_len) != 0)
-            return;
-        nanumd_submit_tx(d, tx, tx_len, true, &verdict, NULL);
+        nanumd_submit_tx(d, batch.txs[i], batch.lens[i], true, &verdict, NULL);
     }
 }
 

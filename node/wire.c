@@ -110,6 +110,33 @@ int node_txset_decode(const uint8_t *bytes, size_t len, struct node_txset **out)
     return rc;
 }
 
+int node_txs_encode(const struct node_txs *t, struct node_buf *out)
+{
+    if (t->count < NODE_TX_BATCH_MIN || t->count > NODE_TX_BATCH_MAX)
+        return NODE_E_INVALID;
+    msgpack_packer pk;
+    node__packer_init(&pk, out);
+    msgpack_pack_array(&pk, t->count);
+    for (uint32_t i = 0; i < t->count; i++) {
+        if (t->lens[i] > NODE_TX_BYTES_MAX)
+            return NODE_E_TOO_LONG;
+        node__pack_bin(&pk, t->txs[i], t->lens[i]);
+    }
+    return node__finish(out);
+}
+
+int node_txs_decode(const uint8_t *bytes, size_t len, struct node_txs *out)
+{
+    struct node__reader r;
+    node__reader_init(&r, bytes, len);
+    TRY(node__read_array(&r, &out->count));
+    if (out->count < NODE_TX_BATCH_MIN || out->count > NODE_TX_BATCH_MAX)
+        return NODE_E_TOO_MANY;
+    for (uint32_t i = 0; i < out->count; i++)
+        TRY(node__read_bin(&r, NODE_TX_BYTES_MAX, &out->txs[i], &out->lens[i]));
+    return node__read_end(&r);
+}
+
 int node_ledger_sig_encode(const struct node_ledger_sig *s, struct node_buf *out)
 {
     msgpack_packer pk;

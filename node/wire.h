@@ -71,6 +71,18 @@ int node_txset_encode(const struct node_txset *s, struct node_buf *out);
 int node_txset_decode(const uint8_t *bytes, size_t len, struct node_txset **out);
 void node_txset_free(struct node_txset *s);
 
+/* A txs message (spec/node.md §3.10): NODE_TX_BATCH_MIN to NODE_TX_BATCH_MAX
+ * envelopes (not checked as envelopes here); txs point into the decoded
+ * bytes. */
+#define NODE_TX_BATCH_MIN 2
+struct node_txs {
+    uint32_t count;
+    const uint8_t *txs[NODE_TX_BATCH_MAX];
+    size_t lens[NODE_TX_BATCH_MAX];
+};
+int node_txs_encode(const struct node_txs *t, struct node_buf *out);
+int node_txs_decode(const uint8_t *bytes, size_t len, struct node_txs *out);
+
 struct node_ledger_sig {
     uint64_t height;
     uint8_t header_hash[NODE_HASH_BYTES];
