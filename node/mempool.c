@@ -22,6 +22,11 @@ struct entry {
     size_t len;
 };
 
+struct fee_item {
+    uint64_t fee, order;
+    uint8_t id[NODE_HASH_BYTES];
+};
+
 struct account_queue {
     uint8_t key[NODE_KEY_BYTES];
     uint32_t count, cap;
@@ -39,8 +44,12 @@ struct node_mempool {
     uint64_t arrivals;
     uint64_t oldest_ms;       /* arrival of the oldest entry, when oldest_valid */
     bool oldest_valid;        /* recomputed lazily after the oldest leaves */
-    uint64_t lowest_fee;      /* the lowest fee waiting, when lowest_valid */
-    bool lowest_valid;        /* recomputed lazily after an entry of that fee leaves */
+    /* Eviction order: a binary min-heap on (fee, arrival order).  Entries
+     * that left the pool stay in it until they reach the top (an item is
+     * live when by_id still maps its id to an entry of its arrival order);
+     * it is rebuilt from the pool when the dead outnumber the live. */
+    struct fee_item *heap;
+    size_t heap_count, heap_cap;
 };
 
 const char *mempool_verdict_name(unsigned verdict)
@@ -111,6 +120,7 @@ void node_mempool_destroy(node_mempool *m)
     keymap_free(&m->by_id);
     keymap_free(&m->by_account);
     node_sigcache_free(&m->verified);
+    free(m->heap);
     free(m);
 }
 
@@ -179,8 +189,6 @@ static void drop_entry(node_mempool *m, struct entry *e)
     m->bytes -= e->len;
     if (m->oldest_valid && e->arrival_ms <= m->oldest_ms)
         m->oldest_valid = false;
-    if (m->lowest_valid && e->fee <= m->lowest_fee)
-        m->lowest_valid = false;
     free(e->bytes);
     free(e);
 }
@@ -198,31 +206,98 @@ static void drop_with_followers(node_mempool *m, struct entry *e)
     }
 }
 
-/* The cheapest entry (lowest fee, then oldest), or NULL if empty. */
-static struct entry *cheapest(const node_mempool *m)
+static bool fee_before(const struct fee_item *a, const struct fee_item *b)
 {
-    struct entry *worst = NULL;
-    size_t cursor = 0;
-    const uint8_t *key;
-    void *value;
-    while (keymap_next(&m->by_id, &cursor, &key, &value)) {
-        struct entry *e = value;
-        if (worst == NULL || e->fee < worst->fee ||
-            (e->fee == worst->fee && e->arrival_order < worst->arrival_order))
-            worst = e;
-    }
-    return worst;
+    return a->fee < b->fee || (a->fee == b->fee && a->order < b->order);
 }
 
-/* The lowest fee waiting (the pool is not empty); a scan only after an
- * entry of the lowest fee left. */
-static uint64_t lowest_fee(node_mempool *m)
+static void heap_down(struct fee_item *h, size_t n, size_t i)
 {
-    if (!m->lowest_valid) {
-        m->lowest_fee = cheapest(m)->fee;
-        m->lowest_valid = true;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, min = i;
+        if (l < n && fee_before(&h[l], &h[min]))
+            min = l;
+        if (r < n && fee_before(&h[r], &h[min]))
+            min = r;
+        if (min == i)
+            return;
+        struct fee_item t = h[i];
+        h[i] = h[min];
+        h[min] = t;
+        i = min;
     }
-    return m->lowest_fee;
+}
+
+static void heap_pop(node_mempool *m)
+{
+    m->heap[0] = m->heap[--m->heap_count];
+    heap_down(m->heap, m->heap_count, 0);
+}
+
+/* Rebuilds the heap from the pool's entries: only live items. */
+static void heap_rebuild(node_mempool *m)
+{
+    size_t n = 0, cursor = 0;
+    const uint8_t *key;
+    void *value;
+    while (keymap_next(&m->by_id, &cursor, &key, &value) && n < m->heap_cap) {
+        const struct entry *e = value;
+        m->heap[n].fee = e->fee;
+        m->heap[n].order = e->arrival_order;
+        memcpy(m->heap[n].id, e->id, NODE_HASH_BYTES);
+        n++;
+    }
+    m->heap_count = n;
+    for (size_t i = n / 2; i-- > 0;)
+        heap_down(m->heap, n, i);
+}
+
+/* Adds e to the eviction order.  0 or NODE_E_NOMEM. */
+static int heap_push(node_mempool *m, const struct entry *e)
+{
+    if (m->heap_count > 2 * (size_t)m->by_id.count + 64)
+        heap_rebuild(m); /* mostly dead: shrink before growing */
+    if (m->heap_count == m->heap_cap) {
+        size_t cap = m->heap_cap ? 2 * m->heap_cap : 1024;
+        struct fee_item *grown = realloc(m->heap, cap * sizeof *grown);
+        if (grown == NULL)
+            return NODE_E_NOMEM;
+        m->heap = grown;
+        m->heap_cap = cap;
+    }
+    size_t i = m->heap_count++;
+    m->heap[i] = (struct fee_item){.fee = e->fee, .order = e->arrival_order};
+    memcpy(m->heap[i].id, e->id, NODE_HASH_BYTES);
+    while (i > 0 && fee_before(&m->heap[i], &m->heap[(i - 1) / 2])) {
+        struct fee_item t = m->heap[i];
+        m->heap[i] = m->heap[(i - 1) / 2];
+        m->heap[(i - 1) / 2] = t;
+        i = (i - 1) / 2;
+    }
+    return 0;
+}
+
+/* The cheapest entry (lowest fee, then oldest), or NULL if empty: the top
+ * of the heap once the items of departed entries are popped off. */
+static struct entry *cheapest(node_mempool *m)
+{
+    while (m->heap_count > 0) {
+        struct entry *e = keymap_get(&m->by_id, m->heap[0].id);
+        if (e != NULL && e->arrival_order == m->heap[0].order)
+            return e;
+        heap_pop(m);
+    }
+    return NULL;
+}
+
+bool node_mempool_cheapest(node_mempool *m, uint8_t id[NODE_HASH_BYTES], uint64_t *fee)
+{
+    const struct entry *e = cheapest(m);
+    if (e == NULL)
+        return false;
+    memcpy(id, e->id, NODE_HASH_BYTES);
+    *fee = e->fee;
+    return true;
 }
 
 /* False if the pool is full and nothing in it is cheaper than fee: then
@@ -232,7 +307,8 @@ static bool room_possible(node_mempool *m, size_t len, uint64_t fee)
 {
     if (m->by_id.count + 1 <= m->limits.txs_max && m->bytes + len <= m->limits.bytes_max)
         return true;
-    return m->by_id.count > 0 && lowest_fee(m) < fee;
+    const struct entry *worst = cheapest(m);
+    return worst != NULL && worst->fee < fee;
 }
 
 /* Makes room for len more bytes; false if the newcomer (fee) is not worth it. */
@@ -372,20 +448,15 @@ int node_mempool_add(node_mempool *m, ledger_state *state, const uint8_t *bytes,
     e->fee = env.tx.fee;
     e->arrival_ms = now_ms;
     e->arrival_order = ++m->arrivals;
-    if (keymap_put(&m->by_id, e->id, e) != 0 || queue_insert(m, e) != 0) {
-        keymap_remove(&m->by_id, e->id);
-        free(e->bytes);
-        free(e);
+    if (keymap_put(&m->by_id, e->id, e) != 0 || queue_insert(m, e) != 0 || heap_push(m, e) != 0) {
+        m->bytes += len; /* drop_entry takes it back */
+        drop_entry(m, e); /* undoes whichever of the three were done */
         return NODE_E_NOMEM;
     }
     m->bytes += len;
     if (m->by_id.count == 1 || (m->oldest_valid && now_ms < m->oldest_ms)) {
         m->oldest_ms = now_ms;
         m->oldest_valid = true;
-    }
-    if (m->by_id.count == 1 || (m->lowest_valid && e->fee < m->lowest_fee)) {
-        m->lowest_fee = e->fee;
-        m->lowest_valid = true;
     }
     return 0;
 }

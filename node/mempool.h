@@ -78,6 +78,10 @@ bool node_mempool_contains_exact(const node_mempool *m, const uint8_t id[static 
  * validation and ledger close use it too). */
 struct node_sigcache *node_mempool_sigcache(node_mempool *m);
 
+/* The transaction eviction would take first (lowest fee, then the earliest
+ * to arrive): true with its id and fee, false when the pool is empty. */
+bool node_mempool_cheapest(node_mempool *m, uint8_t id[NODE_HASH_BYTES], uint64_t *fee);
+
 uint32_t node_mempool_count(const node_mempool *m);
 uint64_t node_mempool_bytes(const node_mempool *m);
 /* Arrival time of the oldest waiting transaction, or 0 if none. */

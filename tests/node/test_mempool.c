@@ -254,6 +254,130 @@ static void signature_cache_remembers_good_signatures_only(void **state)
     fx_free(f);
 }
 
+/* Eviction takes the lowest fee, then the earliest arrival, whatever went
+ * before: 5,000 random admissions (random fees, replacements, evictions
+ * with their followers) into a pool of 16, each followed by a comparison
+ * of the pool's choice with a search over what the pool still holds. */
+static void eviction_order_matches_a_full_search(void **unused)
+{
+    (void)unused;
+    struct env e = {.f = fx_new()};
+    struct node_mempool_limits limits = {.txs_max = 16, .bytes_max = 1 << 20};
+    assert_int_equal(node_mempool_create(&limits, e.f->ctx.network_id, &e.m), 0);
+    enum { STEPS = 5000 };
+    static struct {
+        uint8_t id[NODE_HASH_BYTES];
+        int who;
+        uint64_t seq, fee, order;
+        bool superseded; /* the same transaction was admitted again later */
+    } seen[STEPS];
+    size_t seen_count = 0;
+    uint64_t order = 0;
+    static const int who_of[] = {FX_ALICE, FX_BOB, FX_CAROL, FX_DAVE};
+    srand(7);
+    for (int step = 0; step < STEPS; step++) {
+        int who = who_of[rand() % 4];
+        /* The account's next sequence is one past its highest waiting one
+         * (evictions drop followers); sometimes resend one (a replacement). */
+        uint64_t next = 1;
+        for (size_t i = 0; i < seen_count; i++)
+            if (seen[i].who == who && !seen[i].superseded && node_mempool_contains(e.m, seen[i].id) &&
+                seen[i].seq + 1 > next)
+                next = seen[i].seq + 1;
+        if (next > 1 && rand() % 5 == 0)
+            next--;
+        if (next > NODE_MEMPOOL_SEQ_AHEAD_MAX)
+            continue;
+        uint64_t fee = 1 + (uint64_t)(rand() % 20) + (uint64_t)step / 40; /* later ones can outbid */
+        struct node_buf b;
+        enum mempool_verdict v;
+        uint8_t id[NODE_HASH_BYTES];
+        pay_bytes(e.f, who, next, fee, who, &b);
+        assert_int_equal(node_mempool_add(e.m, e.f->st, b.data, b.len, (uint64_t)step, &v, id), 0);
+        node_buf_free(&b);
+        if (v == MEMPOOL_ADMITTED) {
+            /* An evicted transaction sent again has the same id. */
+            for (size_t i = 0; i < seen_count; i++)
+                if (memcmp(seen[i].id, id, NODE_HASH_BYTES) == 0)
+                    seen[i].superseded = true;
+            memcpy(seen[seen_count].id, id, NODE_HASH_BYTES);
+            seen[seen_count].superseded = false;
+            seen[seen_count].who = who;
+            seen[seen_count].seq = next;
+            seen[seen_count].fee = fee;
+            seen[seen_count].order = ++order;
+            seen_count++;
+        }
+        size_t best = SIZE_MAX, live = 0;
+        for (size_t i = 0; i < seen_count; i++) {
+            if (seen[i].superseded || !node_mempool_contains(e.m, seen[i].id))
+                continue;
+            live++;
+            if (best == SIZE_MAX || seen[i].fee < seen[best].fee ||
+                (seen[i].fee == seen[best].fee && seen[i].order < seen[best].order))
+                best = i;
+        }
+        assert_int_equal(live, node_mempool_count(e.m));
+        uint8_t got[NODE_HASH_BYTES];
+        uint64_t got_fee = 0;
+        assert_int_equal(node_mempool_cheapest(e.m, got, &got_fee), best != SIZE_MAX);
+        if (best != SIZE_MAX) {
+            assert_memory_equal(got, seen[best].id, NODE_HASH_BYTES);
+            assert_int_equal(got_fee, seen[best].fee);
+        }
+    }
+    if (seen_count < 1000) /* the pool must have turned over many times */
+        fail_msg("only %zu admissions", seen_count);
+    node_mempool_destroy(e.m);
+    fx_free(e.f);
+}
+
+/* Replacements leave their predecessors behind in the eviction order
+ * without eviction ever looking at them; the order is rebuilt from the
+ * pool when they pile up, and stays right. */
+static void replacements_keep_the_eviction_order(void **unused)
+{
+    (void)unused;
+    struct env e = {.f = fx_new()};
+    struct node_mempool_limits limits = {.txs_max = 16, .bytes_max = 1 << 20};
+    assert_int_equal(node_mempool_create(&limits, e.f->ctx.network_id, &e.m), 0);
+    uint64_t fee[17], arrival[17], order = 0;
+    uint8_t ids[17][NODE_HASH_BYTES];
+    for (uint64_t s = 1; s <= 16; s++) {
+        struct node_buf b;
+        enum mempool_verdict v;
+        fee[s] = 10;
+        pay_bytes(e.f, FX_ALICE, s, fee[s], FX_ALICE, &b);
+        assert_int_equal(node_mempool_add(e.m, e.f->st, b.data, b.len, s, &v, ids[s]), 0);
+        assert_verdict(v, MEMPOOL_ADMITTED);
+        arrival[s] = ++order;
+        node_buf_free(&b);
+    }
+    srand(11);
+    for (int round = 0; round < 2000; round++) {
+        uint64_t s = 1 + (uint64_t)(rand() % 16);
+        struct node_buf b;
+        enum mempool_verdict v;
+        pay_bytes(e.f, FX_ALICE, s, fee[s] + 1, FX_ALICE, &b);
+        assert_int_equal(node_mempool_add(e.m, e.f->st, b.data, b.len, 100 + (uint64_t)round, &v, ids[s]), 0);
+        assert_verdict(v, MEMPOOL_ADMITTED);
+        fee[s]++;
+        arrival[s] = ++order;
+        node_buf_free(&b);
+        uint64_t best = 1;
+        for (uint64_t k = 2; k <= 16; k++)
+            if (fee[k] < fee[best] || (fee[k] == fee[best] && arrival[k] < arrival[best]))
+                best = k;
+        uint8_t got[NODE_HASH_BYTES];
+        uint64_t got_fee;
+        assert_true(node_mempool_cheapest(e.m, got, &got_fee));
+        assert_memory_equal(got, ids[best], NODE_HASH_BYTES);
+        assert_int_equal(node_mempool_count(e.m), 16);
+    }
+    node_mempool_destroy(e.m);
+    fx_free(e.f);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -267,6 +391,8 @@ int main(void)
         T(raised_base_fee_clears_cheaper_transactions),
         T(signature_is_checked_last),
         cmocka_unit_test(signature_cache_remembers_good_signatures_only),
+        cmocka_unit_test(eviction_order_matches_a_full_search),
+        cmocka_unit_test(replacements_keep_the_eviction_order),
         cmocka_unit_test(every_verdict_has_a_name_and_message),
     };
     return cmocka_run_group_tests_name("mempool", tests, NULL, NULL);
