@@ -86,6 +86,7 @@ struct nanumd_stats {
     uint64_t txs_failed;
     uint64_t txs_submitted;
     uint64_t txs_from_peers;   /* admitted from a peer's tx or txs message */
+    uint64_t txs_expired;      /* dropped from the mempool after NODE_MEMPOOL_TX_TTL_MS */
     uint64_t tx_batches_sent;  /* txs messages flooded */
     uint64_t txs_batched;      /* transactions in them */
     uint64_t equivocations_seen;

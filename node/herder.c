@@ -592,6 +592,13 @@ void nanumd_herder_ledger_committed(struct nanumd *d, const struct node_header *
     ledger_state *st = ledger_chain_state(d->chain);
     node_mempool_remove_applied(d->mempool, st, (const uint8_t(*)[NODE_HASH_BYTES])ids, ids ? n : 0);
     free(ids);
+    uint32_t expired = 0;
+    node_mempool_expire(d->mempool, uv_now(d->loop), NODE_MEMPOOL_TX_TTL_MS, &expired);
+    if (expired > 0) {
+        d->stats.txs_expired += expired;
+        NODE_LOG(NODE_LOG_INFO, "mempool_expired", "count=%u max_age_s=%u", expired,
+                 (unsigned)(NODE_MEMPOOL_TX_TTL_MS / 1000));
+    }
     sign_ledger(d, header, hash);
     d->slot = header->height + 1;
     d->nominated = false;

@@ -512,6 +512,31 @@ int node_mempool_select(node_mempool *m, ledger_state *state, const uint8_t seed
     return rc;
 }
 
+void node_mempool_expire(node_mempool *m, uint64_t now_ms, uint64_t max_age_ms, uint32_t *dropped)
+{
+    uint32_t before = (uint32_t)m->by_id.count;
+    /* The oldest arrival is cached: a young pool costs no walk. */
+    if (before > 0 && now_ms >= max_age_ms && node_mempool_oldest_ms(m) <= now_ms - max_age_ms) {
+        uint64_t limit = now_ms - max_age_ms;
+        /* Collect first: dropping changes the table being walked. */
+        size_t n = 0, cursor = 0;
+        uint8_t (*ids)[NODE_HASH_BYTES] = malloc((m->by_id.count ? m->by_id.count : 1) * sizeof *ids);
+        const uint8_t *key;
+        void *value;
+        while (ids != NULL && keymap_next(&m->by_id, &cursor, &key, &value))
+            if (((struct entry *)value)->arrival_ms <= limit)
+                memcpy(ids[n++], key, NODE_HASH_BYTES);
+        for (size_t i = 0; i < n; i++) {
+            struct entry *e = keymap_get(&m->by_id, ids[i]);
+            if (e != NULL) /* not already gone as a follower */
+                drop_with_followers(m, e);
+        }
+        free(ids);
+    }
+    if (dropped != NULL)
+        *dropped = before - (uint32_t)m->by_id.count;
+}
+
 int node_mempool_remove_applied(node_mempool *m, ledger_state *state,
                                 const uint8_t (*ids)[NODE_HASH_BYTES], uint32_t count)
 {

@@ -22,6 +22,7 @@
 #define NODE_MEMPOOL_TXS_MAX 50000
 #define NODE_MEMPOOL_BYTES_MAX (32u << 20)
 #define NODE_MEMPOOL_SEQ_AHEAD_MAX 64 /* how far past the account's seq a tx may be */
+#define NODE_MEMPOOL_TX_TTL_MS (15u * 60 * 1000) /* a transaction waits at most this long */
 
 /* Why a transaction was not admitted (stable names: the API returns them). */
 #define MEMPOOL_REJECTS(X)                                                                \
@@ -77,6 +78,11 @@ bool node_mempool_contains_exact(const node_mempool *m, const uint8_t id[static 
 /* The signatures this node has already checked (admission fills it; tx-set
  * validation and ledger close use it too). */
 struct node_sigcache *node_mempool_sigcache(node_mempool *m);
+
+/* Drops every transaction that arrived at or before now_ms - max_age_ms,
+ * with the later sequences of its account (they could not apply without
+ * it); *dropped (if not NULL) gets how many left. */
+void node_mempool_expire(node_mempool *m, uint64_t now_ms, uint64_t max_age_ms, uint32_t *dropped);
 
 /* The transaction eviction would take first (lowest fee, then the earliest
  * to arrive): true with its id and fee, false when the pool is empty. */

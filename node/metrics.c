@@ -259,6 +259,9 @@ static void render_transactions(struct nanumd *d, struct text *t)
             d->stats.txs_submitted);
     counter(t, "nanum_transactions_from_peers_total", "Transactions admitted to the mempool from peers.",
             d->stats.txs_from_peers);
+    counter(t, "nanum_mempool_expired_total",
+            "Transactions dropped from the mempool after waiting 15 minutes (with their account's later ones).",
+            d->stats.txs_expired);
     counter(t, "nanum_transaction_batches_sent_total",
             "Batches (txs messages) flooded: transactions submitted in one loop turn, sent together.",
             d->stats.tx_batches_sent);

@@ -378,6 +378,39 @@ static void replacements_keep_the_eviction_order(void **unused)
     fx_free(e.f);
 }
 
+/* A transaction waits NODE_MEMPOOL_TX_TTL_MS at most; those after it in
+ * its account go with it (they could not apply without it); younger ones
+ * stay. */
+static void old_transactions_expire_with_their_followers(void **state)
+{
+    struct env *e = *state;
+    struct node_buf b;
+    enum mempool_verdict v;
+    uint8_t alice1[NODE_HASH_BYTES], alice2[NODE_HASH_BYTES], bob1[NODE_HASH_BYTES];
+    pay_bytes(e->f, FX_ALICE, 1, 1, FX_ALICE, &b);
+    assert_int_equal(node_mempool_add(e->m, e->f->st, b.data, b.len, 1000, &v, alice1), 0);
+    node_buf_free(&b);
+    pay_bytes(e->f, FX_ALICE, 2, 1, FX_ALICE, &b);
+    assert_int_equal(node_mempool_add(e->m, e->f->st, b.data, b.len, 500000, &v, alice2), 0);
+    node_buf_free(&b);
+    pay_bytes(e->f, FX_BOB, 1, 1, FX_BOB, &b);
+    assert_int_equal(node_mempool_add(e->m, e->f->st, b.data, b.len, 600000, &v, bob1), 0);
+    node_buf_free(&b);
+    uint32_t dropped = 99;
+    node_mempool_expire(e->m, 1000 + NODE_MEMPOOL_TX_TTL_MS - 1, NODE_MEMPOOL_TX_TTL_MS, &dropped);
+    assert_int_equal(dropped, 0); /* one millisecond short */
+    assert_int_equal(node_mempool_count(e->m), 3);
+    node_mempool_expire(e->m, 1000 + NODE_MEMPOOL_TX_TTL_MS, NODE_MEMPOOL_TX_TTL_MS, &dropped);
+    assert_int_equal(dropped, 2); /* alice's first, and her second behind it */
+    assert_false(node_mempool_contains(e->m, alice1));
+    assert_false(node_mempool_contains(e->m, alice2));
+    assert_true(node_mempool_contains(e->m, bob1));
+    assert_int_equal(node_mempool_oldest_ms(e->m), 600000);
+    node_mempool_expire(e->m, 600000 + NODE_MEMPOOL_TX_TTL_MS, NODE_MEMPOOL_TX_TTL_MS, &dropped);
+    assert_int_equal(dropped, 1);
+    assert_int_equal(node_mempool_count(e->m), 0);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -390,6 +423,7 @@ int main(void)
         T(applied_and_passed_transactions_leave_the_pool),
         T(raised_base_fee_clears_cheaper_transactions),
         T(signature_is_checked_last),
+        T(old_transactions_expire_with_their_followers),
         cmocka_unit_test(signature_cache_remembers_good_signatures_only),
         cmocka_unit_test(eviction_order_matches_a_full_search),
         cmocka_unit_test(replacements_keep_the_eviction_order),
