@@ -69,7 +69,6 @@ void nanumd_stop(struct nanumd *d)
                                   die with the mempool */
         uv_check_stop(&d->tx_flush);
         d->tx_flush_started = false;
-        node_buf_free(&d->tx_batch);
     }
     net_destroy(d->net);
     d->net = NULL;

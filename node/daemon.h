@@ -132,8 +132,9 @@ struct nanumd {
      * (one txs message) when the turn ends */
     uv_check_t tx_flush;
     bool tx_flush_started;
-    struct node_buf tx_batch;       /* msgpack bin entries, no array header */
-    uint32_t tx_batch_count;
+    struct node_txs tx_batch;       /* points into tx_batch_bytes */
+    size_t tx_batch_used;
+    uint8_t tx_batch_bytes[NODE_TX_BATCH_MAX * NODE_TX_BYTES_MAX];
     bool externalized_pending;
     uint64_t externalized_slot;
     struct scp_value externalized_value;

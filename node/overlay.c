@@ -12,7 +12,6 @@
 
 #include "daemon.h"
 #include "log.h"
-#include "mp.h"
 
 void nanumd_overlay_broadcast(struct nanumd *d, enum node_msg_type type, const struct node_buf *payload)
 {
@@ -56,29 +55,21 @@ void nanumd_overlay_send_status(struct nanumd *d, uint64_t peer)
  * than once per transaction. */
 static void flush_tx_batch(struct nanumd *d)
 {
-    if (d->tx_batch_count == 0)
-        return;
-    struct node_buf b;
-    node_buf_init(&b);
-    if (d->tx_batch_count == 1) {
-        /* Unwrap the single bin entry: its header is 2 bytes (bin8) or 3 (bin16). */
-        const uint8_t *e = d->tx_batch.data;
-        size_t header = e[0] == 0xc4 ? 2 : 3;
-        if (d->net != NULL)
-            net_broadcast(d->net, NODE_MSG_TX, e + header, d->tx_batch.len - header);
-    } else {
-        msgpack_packer pk;
-        node__packer_init(&pk, &b);
-        msgpack_pack_array(&pk, d->tx_batch_count);
-        if (node_buf_append(&b, d->tx_batch.data, d->tx_batch.len) == 0 && node__finish(&b) == 0) {
+    struct node_txs *batch = &d->tx_batch;
+    if (batch->count == 1 && d->net != NULL) {
+        net_broadcast(d->net, NODE_MSG_TX, batch->txs[0], batch->lens[0]);
+    } else if (batch->count > 1) {
+        struct node_buf b;
+        node_buf_init(&b);
+        if (node_txs_encode(batch, &b) == 0) {
             nanumd_overlay_broadcast(d, NODE_MSG_TXS, &b);
             d->stats.tx_batches_sent++;
-            d->stats.txs_batched += d->tx_batch_count;
+            d->stats.txs_batched += batch->count;
         }
+        node_buf_free(&b);
     }
-    node_buf_free(&b);
-    d->tx_batch.len = 0;
-    d->tx_batch_count = 0;
+    batch->count = 0;
+    d->tx_batch_used = 0;
 }
 
 static void on_tx_flush(uv_check_t *handle)
@@ -95,18 +86,13 @@ static void batch_tx(struct nanumd *d, const uint8_t *bytes, size_t len)
         net_broadcast(d->net, NODE_MSG_TX, bytes, len);
         return;
     }
-    size_t before = d->tx_batch.len;
-    msgpack_packer pk;
-    node__packer_init(&pk, &d->tx_batch);
-    node__pack_bin(&pk, bytes, len);
-    if (node__finish(&d->tx_batch) != 0) { /* out of memory: what is queued, then this alone */
-        d->tx_batch.len = before;
-        d->tx_batch.failed = false;
-        flush_tx_batch(d);
-        net_broadcast(d->net, NODE_MSG_TX, bytes, len);
-        return;
-    }
-    if (++d->tx_batch_count == NODE_TX_BATCH_MAX)
+    struct node_txs *batch = &d->tx_batch;
+    uint8_t *at = d->tx_batch_bytes + d->tx_batch_used; /* room: len <= NODE_TX_BYTES_MAX */
+    memcpy(at, bytes, len);
+    batch->txs[batch->count] = at;
+    batch->lens[batch->count++] = len;
+    d->tx_batch_used += len;
+    if (batch->count == NODE_TX_BATCH_MAX)
         flush_tx_batch(d);
 }
 
@@ -307,7 +293,6 @@ int nanumd_overlay_start(struct nanumd *d)
                                      NODE_MSG_STATUS, NODE_MSG_GET_TXSET, NODE_MSG_GET_SCP};
     for (size_t i = 0; i < sizeof urgent; i++)
         net_set_urgent(d->net, urgent[i], true);
-    node_buf_init(&d->tx_batch);
     uv_check_init(d->loop, &d->tx_flush);
     d->tx_flush.data = d;
     uv_check_start(&d->tx_flush, on_tx_flush);
