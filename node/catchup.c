@@ -20,7 +20,6 @@
 #include <string.h>
 
 #include "daemon.h"
-#include "sigcache.h"
 #include "log.h"
 #include "mp.h"
 #include "storage.h"
@@ -231,19 +230,6 @@ void nanumd_catchup_on_get_ledgers(struct nanumd *d, uint64_t peer, const uint8_
 }
 
 /* Checks and applies one fetched ledger; 0, or why it was refused. */
-
-/* True if this node already verified the envelope's signature (mempool or
- * signature cache): catch-up need not check it again. */
-static bool signature_known(void *ctx, const uint8_t *tx, size_t len)
-{
-    struct nanumd *d = ctx;
-    struct node_tx_envelope env;
-    uint8_t id[NODE_HASH_BYTES];
-    return node_envelope_open(tx, len, d->network_id, false, &env, id) == 0 &&
-           (node_mempool_contains_exact(d->mempool, id, tx, len) ||
-            node_sigcache_known(node_mempool_sigcache(d->mempool), &env, id));
-}
-
 static int apply_fetched(struct nanumd *d, const uint8_t *block, size_t block_len, const uint8_t *cert_bytes,
                          size_t cert_len)
 {
@@ -264,7 +250,7 @@ static int apply_fetched(struct nanumd *d, const uint8_t *block, size_t block_le
     if (rc == 0 && !nanumd_certificate_keep_valid(d, hash, cert))
         rc = NODE_E_CHAIN; /* no quorum of valid signatures (yet): ask again later */
     if (rc == 0)
-        rc = ledger_chain_apply_block_known(d->chain, block, block_len, signature_known, d);
+        rc = ledger_chain_apply_block_known(d->chain, block, block_len, nanumd_signature_known, d);
     if (rc == 0)
         nanumd_certificate_store(d, header.height, cert);
     free(cert);

@@ -193,6 +193,10 @@ void nanumd_herder_ledger_committed(struct nanumd *d, const struct node_header *
                                     const uint8_t *const *txs, const size_t *lens, uint32_t count);
 /* The tx set with this root, or NULL. */
 const struct node_txset *nanumd_txset_find(struct nanumd *d, const uint8_t hash[static NODE_HASH_BYTES]);
+/* True if this node already verified the signature of these envelope bytes
+ * (they wait in its mempool, or the signature cache holds them): ctx is the
+ * struct nanumd (the shape of ledger_chain_apply_block_known's predicate). */
+bool nanumd_signature_known(void *ctx, const uint8_t *tx, size_t len);
 /* Checks a certificate for ledger `hash` against the current validator set. */
 bool nanumd_certificate_valid(struct nanumd *d, const uint8_t hash[static NODE_HASH_BYTES],
                               const struct node_certificate *cert);

@@ -152,6 +152,16 @@ static bool txset_valid(struct nanumd *d, const struct node_txset *set)
     return ok;
 }
 
+bool nanumd_signature_known(void *ctx, const uint8_t *tx, size_t len)
+{
+    struct nanumd *d = ctx;
+    struct node_tx_envelope env;
+    uint8_t id[NODE_HASH_BYTES];
+    return node_envelope_open(tx, len, d->network_id, false, &env, id) == 0 &&
+           (node_mempool_contains_exact(d->mempool, id, tx, len) ||
+            node_sigcache_known(node_mempool_sigcache(d->mempool), &env, id));
+}
+
 /* Asks every peer for the tx set with this Merkle root (get_txset). */
 static void request_txset(struct nanumd *d, const uint8_t hash[NODE_HASH_BYTES])
 {
@@ -666,13 +676,8 @@ static void apply_externalized(uv_timer_t *t)
     /* Signatures this node already checked (admission, tx-set validity) are
      * not checked again. */
     bool *checked = calloc(set->count ? set->count : 1, sizeof *checked);
-    for (uint32_t i = 0; checked != NULL && i < set->count; i++) {
-        struct node_tx_envelope env;
-        uint8_t id[NODE_HASH_BYTES];
-        checked[i] = node_envelope_open(set->txs[i], set->lens[i], d->network_id, false, &env, id) == 0 &&
-                     (node_mempool_contains_exact(d->mempool, id, set->txs[i], set->lens[i]) ||
-                      node_sigcache_known(node_mempool_sigcache(d->mempool), &env, id));
-    }
+    for (uint32_t i = 0; checked != NULL && i < set->count; i++)
+        checked[i] = nanumd_signature_known(d, set->txs[i], set->lens[i]);
     int rc = ledger_chain_close_ledger_checked(d->chain, v.close_time_ms, set->txs, set->lens, set->count,
                                                checked, &header);
     free(checked);
