@@ -456,12 +456,12 @@ static void conn_grant_initial(net__conn *conn)
     net__conn_send_control(conn, NET__TYPE_CREDIT, payload, n);
 }
 
-/* Takes the handshake's streams and wipes the rest of it. */
+/* Takes the handshake's streams and wipes the rest of it (the peer's key
+ * was taken by conn_admit_peer). */
 static void conn_finish_handshake(net__conn *conn)
 {
     net__stream_init(&conn->tx, &conn->hs->tx);
     net__stream_init(&conn->rx, &conn->hs->rx);
-    memcpy(conn->info.public_key, conn->hs->peer_public, 32);
     net__hs_wipe(conn->hs);
     free(conn->hs);
     conn->hs = NULL;
@@ -492,19 +492,26 @@ static int conn_read_msg1(net__conn *conn)
     return 0;
 }
 
-/* Dialer, message 2: the listener's identity; then message 3 and our
- * first grant go out, and we wait for the listener's grant. */
-static int conn_read_msg2(net__conn *conn)
+/* After message 2 or 3 was read (rc): the peer's key is authenticated;
+ * it is admitted (bans, duplicates, limits) or the connection closes. */
+static int conn_admit_peer(net__conn *conn, int rc)
 {
-    int rc = net__hs_read_msg2(conn->hs, net__buf_head(&conn->in));
     if (rc == 0) {
         memcpy(conn->info.public_key, conn->hs->peer_public, 32);
         rc = net__admit_identity(conn);
     }
-    if (rc != 0) {
+    if (rc != 0)
         net__conn_close(conn, rc, false);
+    return rc;
+}
+
+/* Dialer, message 2: the listener's identity; then message 3 and our
+ * first grant go out, and we wait for the listener's grant. */
+static int conn_read_msg2(net__conn *conn)
+{
+    int rc = conn_admit_peer(conn, net__hs_read_msg2(conn->hs, net__buf_head(&conn->in)));
+    if (rc != 0)
         return rc;
-    }
     net__buf_consume(&conn->in, NET__HS_MSG2_BYTES);
     uint8_t msg3[NET__HS_MSG3_BYTES];
     net__hs_write_msg3(conn->hs, msg3);
@@ -523,15 +530,9 @@ static int conn_read_msg2(net__conn *conn)
 /* Listener, message 3: the dialer's identity; the peer is up. */
 static int conn_read_msg3(net__conn *conn)
 {
-    int rc = net__hs_read_msg3(conn->hs, net__buf_head(&conn->in));
-    if (rc == 0) {
-        memcpy(conn->info.public_key, conn->hs->peer_public, 32);
-        rc = net__admit_identity(conn);
-    }
-    if (rc != 0) {
-        net__conn_close(conn, rc, false);
+    int rc = conn_admit_peer(conn, net__hs_read_msg3(conn->hs, net__buf_head(&conn->in)));
+    if (rc != 0)
         return rc;
-    }
     net__buf_consume(&conn->in, NET__HS_MSG3_BYTES);
     conn_finish_handshake(conn);
     conn->state = NET__CONN_UP;
