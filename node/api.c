@@ -295,11 +295,11 @@ static void get_account(struct nanumd *d, const char *arg, struct http_response 
     reply(resp, 200, account_json(&a));
 }
 
-/* The ledger at height: header fields, transactions with results, the
- * certificate; with proofs, each transaction's Merkle path. */
-/* The ledger object of spec/api.md.  brief: each transaction is only its
- * hash, result and fee (what a client following its own commits needs:
- * a tenth of the bytes of a 5,000-transaction ledger). */
+/* The ledger at height (spec/api.md): header fields, transactions with
+ * results, the certificate; with proofs, each transaction's Merkle path;
+ * brief, each transaction is only its hash, result and fee (what a client
+ * following its own commits needs: a tenth of the bytes of a
+ * 5,000-transaction ledger). */
 static json_t *ledger_json(struct nanumd *d, uint64_t height, bool proofs, bool brief)
 {
     uint8_t *bytes;
