@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "quorum.h"
+#include "protocol.h"
 #include "wallet.h"
 
 #define VERIFY_PATH_MAX 64 /* Merkle path length: trees of up to 2^64 leaves */

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "chain.h"
+#include "ledger.h"
 #include "workload.h"
 #include "verify_bound.h"
 

@@ -25,7 +25,7 @@
  * starts is stopped on every exit path, SIGINT and SIGTERM included.
  *
  * Read next: tests/system/harness.py (the same network, from Python),
- * node/api.c (the endpoints used), node/herder.c (when ledgers close).
+ * node/daemon/api.c (the endpoints used), node/daemon/herder.c (when ledgers close).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -410,7 +410,7 @@ struct network {
     struct http_client api[VALIDATORS]; /* one per node, main thread only */
 };
 
-/* Node k's API port (k 0-based; node/testnet.c: base + 2K + 1 for node K). */
+/* Node k's API port (k 0-based; node/daemon/testnet.c: base + 2K + 1 for node K). */
 static uint16_t api_port(const struct network *n, int k)
 {
     return (uint16_t)(n->base_port + 2 * (k + 1) + 1);

@@ -1,5 +1,5 @@
 /*
- * test_http.c — the HTTP/1.1 server of node/http.h over real sockets on
+ * test_http.c — the HTTP/1.1 server of node/http/http.h over real sockets on
  * 127.0.0.1 (port 0): requests reach the handler intact, keep-alive and
  * pipelining, every limit answered with its JSON error while the server
  * keeps serving, slowloris, deferred responses (also to clients that left),
@@ -8,7 +8,7 @@
  * The server runs on a uv loop in a second thread (http_test_util.c); the
  * test thread is the client and waits with poll() deadlines, never sleeps.
  *
- * Read next: node/http.h, tests/http/http_test_util.h.
+ * Read next: node/http/http.h, tests/http/http_test_util.h.
  */
 #include <netinet/in.h>
 #include <poll.h>

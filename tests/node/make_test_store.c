@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain.h"
+#include "ledger.h"
 #include "storage.h"
 #include "workload.h"
 

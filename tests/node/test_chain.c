@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "chain.h"
+#include "ledger.h"
 #include "storage.h"
 #include "workload.h"
 

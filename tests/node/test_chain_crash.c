@@ -23,7 +23,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "chain.h"
+#include "ledger.h"
 
 #define KILLS 25
 #define REPORT_TIMEOUT_MS 10000

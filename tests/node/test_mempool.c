@@ -9,8 +9,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "mempool.h"
-#include "sigcache.h"
+#include "ledger.h"
 
 #define assert_verdict(actual, expected)                                                  \
     do {                                                                                  \

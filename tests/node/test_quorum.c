@@ -1,6 +1,6 @@
 /*
  * test_quorum.c — the network's quorum sets and their intersection check:
- * the closed form of node/quorum.c agrees with consensus/'s general checker,
+ * the closed form of node/protocol/quorum.c agrees with consensus/'s general checker,
  * the default threshold is ⌊2n/3⌋ + 1, and governance refuses a threshold
  * that loses intersection.
  */
@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "quorum.h"
+#include "protocol.h"
 
 /* n orgs with per_org validators each. */
 static void make_set(struct node_validator_set *set, uint32_t orgs, uint32_t per_org)

@@ -1,8 +1,8 @@
 /*
  * test_validator_list.c — the cooperative's validator list as data
- * (node/validator_list.h): signing, the JSON document, every check the
+ * (node/daemon/validator_list.h): signing, the JSON document, every check the
  * fetcher applies, the comparison with the ledger's set; and the metrics'
- * histogram buckets (node/metrics.h).
+ * histogram buckets (node/daemon/metrics.h).
  *
  * The fetcher itself (curl on the loop, backoff, cache) runs against a real
  * HTTP server in tests/operate/test_operate.py.

@@ -1,13 +1,13 @@
 /*
  * fuzz_wire.c — fuzz target for the node's peer-message decoders
- * (node/wire.h): the first byte picks the decoder, the rest is the payload a
+ * (node/protocol/protocol.h): the first byte picks the decoder, the rest is the payload a
  * peer sent.  No crash or leak; what is accepted re-encodes to the same
  * bytes (the codecs are strict: one encoding per value).
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "wire.h"
+#include "protocol.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
