@@ -21,42 +21,15 @@
 
 #include "daemon.h"
 #include "log.h"
-#include "storage.h"
 
 int nanumd_certificate_load(struct nanumd *d, uint64_t height, struct node_certificate *out)
 {
-    uint8_t key[8], *bytes = NULL;
-    size_t len = 0;
-    for (int k = 0; k < 8; k++)
-        key[k] = (uint8_t)(height >> (56 - 8 * k));
-    out->count = 0;
-    int rc = store_get(ledger_chain_store(d->chain), LEDGER_TABLE_CERTIFICATES, key, sizeof key, &bytes, &len);
-    if (rc == STORE_E_NOT_FOUND)
-        return 0;
-    if (rc != 0)
-        return NODE_E_STORE;
-    rc = node_certificate_decode(bytes, len, out);
-    free(bytes);
-    if (rc != 0)
-        out->count = 0; /* a damaged certificate is rebuilt from signatures */
-    return 0;
+    return ledger_chain_certificate_get(d->chain, height, out);
 }
 
 int nanumd_certificate_store(struct nanumd *d, uint64_t height, const struct node_certificate *cert)
 {
-    uint8_t key[8];
-    for (int k = 0; k < 8; k++)
-        key[k] = (uint8_t)(height >> (56 - 8 * k));
-    struct node_buf b;
-    node_buf_init(&b);
-    int rc = node_certificate_encode(cert, &b);
-    store_batch *batch;
-    if (rc == 0 && store_batch_begin(ledger_chain_store(d->chain), &batch) == 0) {
-        rc = store_batch_put(batch, LEDGER_TABLE_CERTIFICATES, key, sizeof key, b.data, b.len);
-        rc = rc == 0 ? store_batch_commit(batch) : (store_batch_abort(batch), rc);
-    }
-    node_buf_free(&b);
-    return rc == 0 ? 0 : NODE_E_STORE;
+    return ledger_chain_certificate_put(d->chain, height, cert);
 }
 
 /* --- What peers claim ---------------------------------------------------------- */
@@ -252,7 +225,7 @@ static int apply_fetched(struct nanumd *d, const uint8_t *block, size_t block_le
     rc = node_certificate_decode(cert_bytes, cert_len, cert);
     /* Forged signatures are dropped before anything is stored. */
     if (rc == 0 && !nanumd_certificate_keep_valid(d, hash, cert))
-        rc = NODE_E_CHAIN; /* no quorum of valid signatures (yet): ask again later */
+        rc = LEDGER_E_CHAIN; /* no quorum of valid signatures (yet): ask again later */
     if (rc == 0)
         rc = ledger_chain_apply_block_known(d->chain, block, block_len, nanumd_signature_known, d);
     if (rc == 0)

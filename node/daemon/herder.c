@@ -29,7 +29,6 @@
 #include "ledger.h"
 #include "protocol.h"
 #include "log.h"
-#include "storage.h"
 
 /* The wall clock in unix milliseconds: close times are proposed from it and
  * checked against it (drift), nothing else. */
@@ -285,14 +284,8 @@ static int persist(void *ctx, uint64_t slot, const struct scp_envelope *const *o
     node_buf_init(&b);
     if (rc == 0)
         rc = node_own_statements_encode(&record, &b);
-    store_batch *batch;
-    if (rc == 0 && store_batch_begin(ledger_chain_store(d->chain), &batch) == 0) {
-        static const uint8_t key[] = "own";
-        rc = store_batch_put(batch, LEDGER_TABLE_CONSENSUS, key, 3, b.data, b.len);
-        rc = rc == 0 ? store_batch_commit(batch) : (store_batch_abort(batch), rc);
-    } else {
-        rc = -1;
-    }
+    if (rc == 0)
+        rc = ledger_chain_own_statements_put(d->chain, b.data, b.len);
     node_buf_free(&b);
     if (rc != 0)
         NODE_LOG(NODE_LOG_ERROR, "consensus_persist_failed", "slot=%llu", (unsigned long long)slot);
@@ -995,8 +988,7 @@ static void restore_own_statements(struct nanumd *d)
 {
     uint8_t *bytes = NULL;
     size_t len = 0;
-    static const uint8_t key[] = "own";
-    if (store_get(ledger_chain_store(d->chain), LEDGER_TABLE_CONSENSUS, key, 3, &bytes, &len) != 0)
+    if (ledger_chain_own_statements_get(d->chain, &bytes, &len) != 0)
         return;
     struct node_own_statements record;
     if (node_own_statements_decode(bytes, len, &record) == 0 && record.slot == d->slot) {
@@ -1018,11 +1010,11 @@ int nanumd_herder_refresh_validators(struct nanumd *d)
     uint8_t hash[NODE_HASH_BYTES];
     int rc = ledger_validators_get(ledger_chain_state(d->chain), &set);
     if (rc != 0)
-        return rc < 0 ? rc : NODE_E_STORE;
+        return rc < 0 ? rc : LEDGER_E_STATE_DAMAGED;
     struct node_params params;
     if ((rc = ledger_params_get(ledger_chain_state(d->chain), &params)) != 0) {
         node_validator_set_free(&set);
-        return rc < 0 ? rc : NODE_E_STORE;
+        return rc < 0 ? rc : LEDGER_E_STATE_DAMAGED;
     }
     d->nomination_timeout_ms = params.values[NODE_PARAM_nomination_timeout_ms];
     d->ballot_timeout_ms = params.values[NODE_PARAM_ballot_timeout_ms];

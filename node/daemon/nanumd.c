@@ -48,10 +48,10 @@ static int command_verify_db(int argc, char **argv)
         return 0;
     }
     fprintf(stderr, "verify-db: %s\n", err);
-    if (rc == NODE_E_CHAIN)
+    if (rc == LEDGER_E_CHAIN)
         fprintf(stderr, "verify-db: the first bad ledger is %llu; %llu before it are good\n",
                 (unsigned long long)bad, (unsigned long long)checked);
-    return rc == NODE_E_CHAIN ? EXIT_DATA : 1;
+    return rc == LEDGER_E_CHAIN ? EXIT_DATA : 1;
 }
 
 /* nanumd genesis-id FILE: validates a genesis file and prints its network id. */

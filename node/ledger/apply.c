@@ -84,7 +84,7 @@ void ledger__u64be(uint64_t v, uint8_t out[8])
     } while (0)
 
 /* Gets (table, key) and decodes it with decode(); 0, 1 (absent) or error.  A
- * stored record that does not decode is a broken store: NODE_E_STORE. */
+ * stored record that does not decode is a broken store: LEDGER_E_STATE_DAMAGED. */
 #define GET_RECORD(st, table, key, key_len, decode, out)                            \
     do {                                                                            \
         const uint8_t *v_;                                                          \
@@ -92,7 +92,7 @@ void ledger__u64be(uint64_t v, uint8_t out[8])
         int rc_ = ledger_state_get(st, table, key, key_len, &v_, &n_);              \
         if (rc_ != 0)                                                               \
             return rc_;                                                             \
-        return decode(v_, n_, out) == 0 ? 0 : NODE_E_STORE;                         \
+        return decode(v_, n_, out) == 0 ? 0 : LEDGER_E_STATE_DAMAGED;                         \
     } while (0)
 
 int ledger_account_get(ledger_state *st, const uint8_t key[static NODE_KEY_BYTES],
@@ -222,7 +222,7 @@ int ledger__id_list_get(ledger_state *st, const char *name, struct ledger__id_li
         return 0;
     if (rc != 0)
         return rc;
-    return id_list_decode(v, n, out) == 0 ? 0 : NODE_E_STORE;
+    return id_list_decode(v, n, out) == 0 ? 0 : LEDGER_E_STATE_DAMAGED;
 }
 
 int ledger__id_list_put(ledger_state *st, const char *name, const struct ledger__id_list *l)

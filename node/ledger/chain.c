@@ -44,7 +44,7 @@ static int store_base_get(void *ctx, unsigned table, const uint8_t *key, size_t 
     int rc = store_get(ctx, table, key, key_len, value, value_len);
     if (rc == STORE_E_NOT_FOUND)
         return 1;
-    return rc == 0 ? 0 : NODE_E_STORE;
+    return rc;
 }
 
 /* --- Committing the overlay ------------------------------------------------------ */
@@ -53,9 +53,8 @@ static int batch_change(void *ctx, unsigned table, const uint8_t *key, size_t ke
                         const uint8_t *value, size_t value_len)
 {
     store_batch *b = ctx;
-    int rc = value != NULL ? store_batch_put(b, table, key, key_len, value, value_len)
-                           : store_batch_delete(b, table, key, key_len);
-    return rc == 0 ? 0 : NODE_E_STORE;
+    return value != NULL ? store_batch_put(b, table, key, key_len, value, value_len)
+                         : store_batch_delete(b, table, key, key_len);
 }
 
 /* Writes block bytes and all overlay changes in one batch and commits. */
@@ -63,19 +62,19 @@ static int commit_ledger(ledger_chain *c, uint64_t height, const struct node_buf
                          bool write_network_id)
 {
     store_batch *b;
-    if (store_batch_begin(c->store, &b) != 0)
-        return NODE_E_STORE;
-    int rc = store_batch_append_block(b, height, block->data, block->len) == 0 ? 0 : NODE_E_STORE;
+    int rc = store_batch_begin(c->store, &b);
+    if (rc != 0)
+        return rc;
+    rc = store_batch_append_block(b, height, block->data, block->len);
     if (rc == 0)
         rc = ledger_state_changes(c->state, batch_change, b);
-    if (rc == 0 && write_network_id &&
-        store_batch_meta_put(b, CHAIN_META_NETWORK_ID, c->network_id, NODE_HASH_BYTES) != 0)
-        rc = NODE_E_STORE;
+    if (rc == 0 && write_network_id)
+        rc = store_batch_meta_put(b, CHAIN_META_NETWORK_ID, c->network_id, NODE_HASH_BYTES);
     if (rc != 0) {
         store_batch_abort(b);
         return rc;
     }
-    return store_batch_commit(b) == 0 ? 0 : NODE_E_STORE;
+    return store_batch_commit(b);
 }
 
 /* --- Building a ledger ----------------------------------------------------------- */
@@ -157,7 +156,7 @@ static int finish_header(ledger_chain *c, struct node_header *h, const uint8_t *
         rc = node_validator_set_hash(&set, h->validator_set_hash);
         node_validator_set_free(&set);
     }
-    return rc < 0 ? rc : (rc == 1 ? NODE_E_STORE : rc);
+    return rc < 0 ? rc : (rc == 1 ? LEDGER_E_STATE_DAMAGED : rc);
 }
 
 /* Applies txs as ledger last+1 into the overlay and builds its block. */
@@ -223,7 +222,7 @@ int ledger_chain_close_ledger_checked(ledger_chain *c, uint64_t close_time_ms, c
     struct node_params params;
     int rc = ledger_params_get(c->state, &params);
     if (rc != 0)
-        return rc < 0 ? rc : NODE_E_STORE;
+        return rc < 0 ? rc : LEDGER_E_STATE_DAMAGED;
     if (close_time_ms <= c->last.close_time_ms)
         return NODE_E_INVALID;
     if (count > params.values[NODE_PARAM_tx_per_ledger_max])
@@ -264,14 +263,14 @@ int ledger_chain_apply_block_known(ledger_chain *c, const uint8_t *bytes, size_t
         memcmp(given.header.previous_hash, c->last_hash, NODE_HASH_BYTES) != 0 ||
         given.header.close_time_ms <= c->last.close_time_ms) {
         node_block_free(&given);
-        return NODE_E_CHAIN;
+        return LEDGER_E_CHAIN;
     }
     struct node_params params;
     if ((rc = ledger_params_get(c->state, &params)) != 0 ||
         given.tx_count > params.values[NODE_PARAM_tx_per_ledger_max]) {
         node_block_free(&given);
         ledger_state_clear(c->state);
-        return rc < 0 ? rc : NODE_E_CHAIN;
+        return rc < 0 ? rc : LEDGER_E_CHAIN;
     }
     bool *checked = NULL;
     if (known != NULL && given.tx_count > 0) {
@@ -294,7 +293,7 @@ int ledger_chain_apply_block_known(ledger_chain *c, const uint8_t *bytes, size_t
     free(checked);
     /* The replay must reproduce the block exactly: header and results. */
     if (rc == 0 && (b.bytes.len != len || memcmp(b.bytes.data, bytes, len) != 0))
-        rc = NODE_E_CHAIN;
+        rc = LEDGER_E_CHAIN;
     if (rc == 0)
         rc = adopt(c, &b);
     else
@@ -345,21 +344,25 @@ static int load_last(ledger_chain *c, char *err, size_t err_len)
         id_len != NODE_HASH_BYTES || memcmp(id, c->network_id, NODE_HASH_BYTES) != 0) {
         free(id);
         snprintf(err, err_len, "the data directory belongs to another network (genesis differs)");
-        return NODE_E_CHAIN;
+        return LEDGER_E_OTHER_NETWORK;
     }
     free(id);
-    if (store_last_height(c->store, &height, &has) != 0 || !has ||
-        store_block_get(c->store, height, &bytes, &len) != 0) {
-        snprintf(err, err_len, "cannot read the last ledger");
-        return NODE_E_STORE;
+    int rc = store_last_height(c->store, &height, &has);
+    if (rc == 0 && !has)
+        rc = STORE_E_NOT_FOUND;
+    if (rc == 0)
+        rc = store_block_get(c->store, height, &bytes, &len);
+    if (rc != 0) {
+        snprintf(err, err_len, "cannot read the last ledger: %s", store_strerror(rc));
+        return rc;
     }
     struct node_block blk;
-    int rc = node_block_decode(bytes, len, &blk);
+    rc = node_block_decode(bytes, len, &blk);
     free(bytes);
     if (rc != 0) {
         snprintf(err, err_len, "ledger %llu does not decode: %s", (unsigned long long)height,
                  node_strerror(rc));
-        return NODE_E_CHAIN;
+        return LEDGER_E_CHAIN;
     }
     c->last = blk.header;
     node_block_free(&blk);
@@ -391,19 +394,19 @@ int ledger_chain_open(const char *dir, const struct node_genesis *genesis,
     if (rc != 0) {
         snprintf(err, err_len, "%s: %s", dir, store_strerror(rc));
         free(c);
-        return NODE_E_STORE;
+        return rc;
     }
     struct ledger_base base = {.ctx = c->store, .get = store_base_get};
     rc = ledger_state_create(&base, &c->state);
     uint64_t height;
     bool has = false;
     if (rc == 0)
-        rc = store_last_height(c->store, &height, &has) == 0 ? 0 : NODE_E_STORE;
+        rc = store_last_height(c->store, &height, &has);
     if (rc == 0)
         rc = has ? load_last(c, err, err_len) : write_genesis(c, genesis);
     if (rc != 0) {
         if (err[0] == '\0')
-            snprintf(err, err_len, "%s", node_strerror(rc));
+            snprintf(err, err_len, "%s", ledger_strerror(rc));
         ledger_chain_close(c);
         return rc;
     }
@@ -446,9 +449,74 @@ void ledger_chain_set_validator_check(ledger_chain *c, ledger_validator_check ch
 int ledger_chain_block(ledger_chain *c, uint64_t height, uint8_t **bytes, size_t *len)
 {
     int rc = store_block_get(c->store, height, bytes, len);
+    return rc == STORE_E_NOT_FOUND ? 1 : rc;
+}
+
+static void height_key(uint64_t height, uint8_t key[8])
+{
+    for (int k = 0; k < 8; k++)
+        key[k] = (uint8_t)(height >> (56 - 8 * k));
+}
+
+/* One put in its own durable batch: for the tables written outside a
+ * ledger's commit (certificates, own statements). */
+static int put_alone(ledger_chain *c, unsigned table, const uint8_t *key, size_t key_len, const uint8_t *value,
+                     size_t value_len)
+{
+    store_batch *batch;
+    int rc = store_batch_begin(c->store, &batch);
+    if (rc != 0)
+        return rc;
+    rc = store_batch_put(batch, table, key, key_len, value, value_len);
+    if (rc != 0) {
+        store_batch_abort(batch);
+        return rc;
+    }
+    return store_batch_commit(batch);
+}
+
+int ledger_chain_certificate_get(ledger_chain *c, uint64_t height, struct node_certificate *out)
+{
+    uint8_t key[8], *bytes = NULL;
+    size_t len = 0;
+    height_key(height, key);
+    out->count = 0;
+    int rc = store_get(c->store, LEDGER_TABLE_CERTIFICATES, key, sizeof key, &bytes, &len);
     if (rc == STORE_E_NOT_FOUND)
-        return 1;
-    return rc == 0 ? 0 : NODE_E_STORE;
+        return 0;
+    if (rc != 0)
+        return rc;
+    rc = node_certificate_decode(bytes, len, out);
+    free(bytes);
+    if (rc != 0)
+        out->count = 0; /* a damaged certificate is rebuilt from signatures */
+    return 0;
+}
+
+int ledger_chain_certificate_put(ledger_chain *c, uint64_t height, const struct node_certificate *cert)
+{
+    uint8_t key[8];
+    height_key(height, key);
+    struct node_buf b;
+    node_buf_init(&b);
+    int rc = node_certificate_encode(cert, &b);
+    if (rc == 0)
+        rc = put_alone(c, LEDGER_TABLE_CERTIFICATES, key, sizeof key, b.data, b.len);
+    node_buf_free(&b);
+    return rc;
+}
+
+static const uint8_t own_statements_key[] = {'o', 'w', 'n'};
+
+int ledger_chain_own_statements_get(ledger_chain *c, uint8_t **bytes, size_t *len)
+{
+    int rc = store_get(c->store, LEDGER_TABLE_CONSENSUS, own_statements_key, sizeof own_statements_key, bytes, len);
+    return rc == STORE_E_NOT_FOUND ? 1 : rc;
+}
+
+int ledger_chain_own_statements_put(ledger_chain *c, const uint8_t *bytes, size_t len)
+{
+    return put_alone(c, LEDGER_TABLE_CONSENSUS, own_statements_key, sizeof own_statements_key, bytes, len);
 }
 
 int ledger_chain_find_tx(ledger_chain *c, const uint8_t id[static NODE_HASH_BYTES],
@@ -460,7 +528,7 @@ int ledger_chain_find_tx(ledger_chain *c, const uint8_t id[static NODE_HASH_BYTE
     if (rc != 0)
         return rc;
     if (n != 14)
-        return NODE_E_STORE;
+        return LEDGER_E_STATE_DAMAGED;
     *height = 0;
     *index = 0;
     for (int k = 0; k < 8; k++)
@@ -495,8 +563,9 @@ int ledger_chain_state_digest(ledger_chain *c, uint8_t out[static NODE_HASH_BYTE
     for (unsigned t = 0; t < LEDGER_TABLE_STATE_COUNT; t++) {
         uint8_t table = (uint8_t)t;
         crypto_generichash_update(&h, &table, 1);
-        if (store_scan(c->store, t, NULL, 0, digest_entry, &h) != 0)
-            return NODE_E_STORE;
+        int rc = store_scan(c->store, t, NULL, 0, digest_entry, &h);
+        if (rc != 0)
+            return rc;
     }
     crypto_generichash_final(&h, out, NODE_HASH_BYTES);
     return 0;
@@ -529,12 +598,12 @@ static int check_body(const struct node_block *blk, char *err, size_t err_len)
     free(leaves);
     if (memcmp(root, blk->header.tx_set_hash, NODE_HASH_BYTES) != 0) {
         snprintf(err, err_len, "transactions do not match the header's tx_set_hash");
-        return NODE_E_CHAIN;
+        return LEDGER_E_CHAIN;
     }
     node_results_hash(blk->results, blk->tx_count, results);
     if (memcmp(results, blk->header.results_hash, NODE_HASH_BYTES) != 0) {
         snprintf(err, err_len, "results do not match the header's results_hash");
-        return NODE_E_CHAIN;
+        return LEDGER_E_CHAIN;
     }
     return 0;
 }
@@ -589,7 +658,7 @@ int ledger_chain_verify(const char *dir, const uint8_t *network_id,
     int rc = store_open(dir, &so, &s);
     if (rc != 0) {
         snprintf(err, err_len, "%s: %s", dir, store_strerror(rc));
-        return NODE_E_STORE;
+        return rc;
     }
     uint8_t stored_id[NODE_HASH_BYTES];
     if (network_id == NULL) {
@@ -600,7 +669,7 @@ int ledger_chain_verify(const char *dir, const uint8_t *network_id,
             free(id);
             store_close(s);
             snprintf(err, err_len, "%s: not a nanum ledger store (no network id)", dir);
-            return NODE_E_CHAIN;
+            return LEDGER_E_CHAIN;
         }
         memcpy(stored_id, id, NODE_HASH_BYTES);
         free(id);
@@ -620,5 +689,5 @@ int ledger_chain_verify(const char *dir, const uint8_t *network_id,
         snprintf(err, err_len, "ledger %llu: %s", (unsigned long long)*bad_height, inner);
     else
         snprintf(err, err_len, "%s", store_strerror(rc));
-    return NODE_E_CHAIN;
+    return LEDGER_E_CHAIN;
 }

@@ -54,7 +54,7 @@ static int validator_set_after(ledger_state *st, const struct node_proposal_body
     struct node_validator_set now;
     int rc = ledger_validators_get(st, &now);
     if (rc != 0)
-        return rc < 0 ? rc : NODE_E_STORE;
+        return rc < 0 ? rc : LEDGER_E_STATE_DAMAGED;
     const uint8_t *key = body->kind == NODE_PROPOSAL_VALIDATOR_ADD
                              ? body->u.validator_add.node_key
                              : body->u.validator_remove.node_key;
@@ -130,7 +130,7 @@ static int proposal_valid(ledger_state *st, const struct node_proposal_body *bod
             struct node_validator_set now;
             rc = ledger_validators_get(st, &now);
             if (rc != 0)
-                return rc < 0 ? rc : NODE_E_STORE;
+                return rc < 0 ? rc : LEDGER_E_STATE_DAMAGED;
             bool ok = node_quorum_intersects(&now, body->u.param_set.value);
             node_validator_set_free(&now);
             return ok ? LEDGER_OK : LEDGER_QUORUM_LOST;
@@ -157,7 +157,7 @@ static int list_remove(struct ledger__id_list *l, uint64_t id)
             l->count--;
             return 0;
         }
-    return NODE_E_STORE;
+    return LEDGER_E_STATE_DAMAGED;
 }
 
 int ledger__apply_gov_propose(ledger_state *st, const struct ledger_context *ctx,
@@ -212,7 +212,7 @@ static int decide(ledger_state *st, const struct ledger_context *ctx, struct nod
         p->effective_height = ctx->height + 1;
         /* pending holds at most what was open: the bound cannot be hit. */
         if (pending.count >= NODE_OPEN_PROPOSALS_MAX)
-            return NODE_E_STORE;
+            return LEDGER_E_STATE_DAMAGED;
         pending.ids[pending.count++] = p->id;
     }
     counters.open_proposals = open.count;
@@ -369,7 +369,7 @@ int ledger_begin(ledger_state *st, const struct ledger_context *ctx)
         struct node_proposal p;
         int rc = ledger_proposal_get(st, pending.ids[i], &p);
         if (rc != 0)
-            return rc < 0 ? rc : NODE_E_STORE;
+            return rc < 0 ? rc : LEDGER_E_STATE_DAMAGED;
         size_t savepoint = ledger_state_savepoint(st);
         rc = enact(st, &p.body);
         if (rc < 0)
@@ -400,7 +400,7 @@ int ledger_end(ledger_state *st, const struct ledger_context *ctx)
         struct node_proposal p;
         int rc = ledger_proposal_get(st, open.ids[i], &p);
         if (rc != 0)
-            return rc < 0 ? rc : NODE_E_STORE;
+            return rc < 0 ? rc : LEDGER_E_STATE_DAMAGED;
         if (ctx->close_time < p.deadline)
             continue;
         uint64_t cast = (uint64_t)p.yes + p.no;

@@ -23,6 +23,33 @@
 
 struct store;
 
+/* --- Errors ----------------------------------------------------------------- */
+
+/*
+ * The ledger's own failures are LEDGER_E_* codes, -401 to -499.  Functions
+ * here also return, unchanged, the codes of the libraries below: NODE_E_*
+ * (-301 to -399) from the protocol and STORE_E_* (-1 to -99) from the
+ * store, so "the disk is full" reaches the operator as that, not as "a
+ * storage error".  ledger_strerror() and ledger_errname() name any of
+ * them.  (Result codes of transactions, below, are not errors: they are
+ * outcomes written into blocks.)
+ */
+#define LEDGER_ERRORS(X)                                                                   \
+    X(LEDGER_E_CHAIN, -401, "the ledger does not follow or does not reproduce the chain")    \
+    X(LEDGER_E_OTHER_NETWORK, -402, "the data directory holds another network's chain")    \
+    X(LEDGER_E_STATE_DAMAGED, -403, "a state record the rules need is missing or does not decode")
+
+enum ledger_error {
+#define LEDGER_ERROR_ENUM(name, value, message) name = value,
+    LEDGER_ERRORS(LEDGER_ERROR_ENUM)
+#undef LEDGER_ERROR_ENUM
+};
+/* A sentence for any code the ledger returns (its own, the protocol's or
+ * the store's); never NULL. */
+const char *ledger_strerror(int code);
+/* The code's name, e.g. "LEDGER_E_CHAIN" or "STORE_E_DISK_FULL"; never NULL. */
+const char *ledger_errname(int code);
+
 /* --- Result codes (stable: they are in blocks and the API) ---------------- */
 
 #define LEDGER_RESULTS(X)                                                                    \
@@ -236,7 +263,7 @@ struct ledger_chain_options {
 /*
  * Opens the chain in directory dir (which must exist).  An empty store gets
  * the genesis ledger; a store of another network (its network id differs
- * from genesis's) is refused with NODE_E_CHAIN and err says so.
+ * from genesis's) is refused with LEDGER_E_CHAIN and err says so.
  */
 int ledger_chain_open(const char *dir, const struct node_genesis *genesis,
                       const struct ledger_chain_options *options, ledger_chain **out,
@@ -281,7 +308,7 @@ int ledger_chain_close_ledger_checked(ledger_chain *c, uint64_t close_time_ms, c
  * Applies a block received from elsewhere (catch-up, replay): checks it
  * extends the chain, re-applies its transactions and checks that the
  * resulting header is byte-identical to the block's; only then commits it.
- * A mismatch is NODE_E_CHAIN and commits nothing.
+ * A mismatch is LEDGER_E_CHAIN and commits nothing.
  */
 int ledger_chain_apply_block(ledger_chain *c, const uint8_t *bytes, size_t len);
 /* The same, skipping the signature check of every transaction for which
@@ -289,6 +316,21 @@ int ledger_chain_apply_block(ledger_chain *c, const uint8_t *bytes, size_t len);
  * has itself verified before. */
 int ledger_chain_apply_block_known(ledger_chain *c, const uint8_t *bytes, size_t len,
                                    bool (*known)(void *ctx, const uint8_t *tx, size_t tx_len), void *ctx);
+
+/* The certificate stored for ledger `height` (node/ledger/chain.c: the
+ * certificates table, written after the ledger's own commit as signatures
+ * arrive).  0 with out->count 0 when there is none, or when the stored one
+ * is damaged (it is then rebuilt from signatures); else a store code. */
+int ledger_chain_certificate_get(ledger_chain *c, uint64_t height, struct node_certificate *out);
+/* Stores cert for `height` durably, replacing what was there. */
+int ledger_chain_certificate_put(ledger_chain *c, uint64_t height, const struct node_certificate *cert);
+
+/* A validator's own latest consensus statements (the consensus table, key
+ * "own"; encoded by node_own_statements_encode), kept so that a restarted
+ * validator never contradicts itself.  get: 0 with *bytes malloc'd, 1 if
+ * none, or a store code. */
+int ledger_chain_own_statements_get(ledger_chain *c, uint8_t **bytes, size_t *len);
+int ledger_chain_own_statements_put(ledger_chain *c, const uint8_t *bytes, size_t len);
 
 /* Copies block `height` (caller frees *bytes). */
 int ledger_chain_block(ledger_chain *c, uint64_t height, uint8_t **bytes, size_t *len);
@@ -309,7 +351,7 @@ int ledger_chain_state_digest(ledger_chain *c, uint8_t out[static NODE_HASH_BYTE
  * The integrity check (read-only): walks every block from genesis checking
  * that it decodes, heights are consecutive, each previous_hash is the hash
  * of the header before, and each tx_set_hash and results_hash match the
- * body.  On failure returns NODE_E_CHAIN with *bad_height set and a sentence
+ * body.  On failure returns LEDGER_E_CHAIN with *bad_height set and a sentence
  * in err.  network_id NULL: the one recorded in the store.  progress (may
  * be NULL) is called every 1,000 blocks.
  */

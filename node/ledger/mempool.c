@@ -339,7 +339,7 @@ static int admission_checks(ledger_state *state, const struct node_tx_envelope *
     if (rc == 1)
         return MEMPOOL_NO_SOURCE;
     if ((rc = ledger_params_get(state, &params)) != 0)
-        return rc < 0 ? rc : NODE_E_STORE;
+        return rc < 0 ? rc : LEDGER_E_STATE_DAMAGED;
     if (tx->fee < params.values[NODE_PARAM_base_fee])
         return MEMPOOL_FEE_TOO_LOW;
     if (tx->seq <= account.seq || tx->seq - account.seq > NODE_MEMPOOL_SEQ_AHEAD_MAX)
@@ -557,7 +557,7 @@ int node_mempool_remove_applied(node_mempool *m, ledger_state *state,
     int rc = ledger_params_get(state, &params);
     if (rc != 0) {
         free(accounts);
-        return rc < 0 ? rc : NODE_E_STORE;
+        return rc < 0 ? rc : LEDGER_E_STATE_DAMAGED;
     }
     for (size_t i = 0; i < k && rc == 0; i++) {
         struct account_queue *q = keymap_get(&m->by_account, accounts[i]);

@@ -52,7 +52,7 @@ static int intervals_get(ledger_state *st, uint64_t resource_id, struct interval
     if (rc != 0)
         return rc;
     if (n % 24 != 0 || n / 24 > NODE_RESOURCE_ACTIVE_BOOKINGS_MAX)
-        return NODE_E_STORE;
+        return LEDGER_E_STATE_DAMAGED;
     out->count = (uint32_t)(n / 24);
     for (uint32_t i = 0; i < out->count; i++) {
         out->items[i].start = read_u64be(v + 24 * i);
@@ -313,7 +313,7 @@ static int load_active_booking(ledger_state *st, uint64_t id, struct node_accoun
     *source_is_owner = is_owner;
     rc = ledger_account_get(st, is_owner ? b->renter : b->owner, other);
     if (rc != 0)
-        return rc < 0 ? rc : NODE_E_STORE; /* parties' accounts never vanish */
+        return rc < 0 ? rc : LEDGER_E_STATE_DAMAGED; /* parties' accounts never vanish */
     return LEDGER_OK;
 }
 
@@ -321,7 +321,7 @@ static int load_active_booking(ledger_state *st, uint64_t id, struct node_accoun
 static int release_escrow(struct node_account *renter, uint64_t amount)
 {
     if (!node_sub_u64(renter->held, amount, &renter->held))
-        return NODE_E_STORE;
+        return LEDGER_E_STATE_DAMAGED;
     return 0;
 }
 
@@ -445,7 +445,7 @@ int ledger__apply_booking_rate(ledger_state *st, const struct ledger_context *ct
     struct node_account rated;
     rc = ledger_account_get(st, is_renter ? b.owner : b.renter, &rated);
     if (rc != 0)
-        return rc < 0 ? rc : NODE_E_STORE;
+        return rc < 0 ? rc : LEDGER_E_STATE_DAMAGED;
     if (!node_add_u64(rated.rating_sum, body->stars, &rated.rating_sum) ||
         rated.rating_count == UINT32_MAX)
         return LEDGER_OVERFLOW;

@@ -8,8 +8,10 @@
  * byte-level definitions are in spec/encoding.md and spec/transactions.md;
  * every limit here is listed in spec/limits.md.
  *
- * Errors are negative NODE_E_* codes (0 is success); node_strerror() and
- * node_errname() describe them.  Functions never log or exit.
+ * Errors are negative NODE_E_* codes, -301 to -399 (0 is success);
+ * node_strerror() and node_errname() describe them.  Each nanum library has
+ * its own range (spec/node.md §14), so a code passed up through the ledger
+ * and the daemon keeps its meaning.  Functions never log or exit.
  *
  * Read next: node/protocol/codec.c (encoding), node/ledger/ledger.h (applying transactions).
  */
@@ -25,31 +27,29 @@
 /* --- Errors --------------------------------------------------------------- */
 
 #define NODE_ERRORS(X)                                                              \
-    X(NODE_E_TRUNCATED, -1, "input ends in the middle of a value")                \
-    X(NODE_E_TRAILING_BYTES, -2, "bytes left over after the value")               \
-    X(NODE_E_WRONG_TYPE, -3, "a field has the wrong msgpack type")               \
-    X(NODE_E_MAP_NOT_ALLOWED, -4, "a msgpack map where an array belongs")         \
-    X(NODE_E_NON_MINIMAL, -5, "a length or integer is not in its shortest encoding") \
-    X(NODE_E_FIELD_COUNT, -6, "an array has the wrong number of fields")          \
-    X(NODE_E_TOO_LONG, -7, "a field is over its length limit")                    \
-    X(NODE_E_BAD_UTF8, -8, "a text field is not valid UTF-8")                     \
-    X(NODE_E_BAD_LENGTH, -9, "a fixed-size byte field has the wrong length")      \
-    X(NODE_E_BAD_VALUE, -10, "a field's value is out of its allowed range")       \
-    X(NODE_E_UNKNOWN_TYPE, -11, "unknown transaction or proposal type")           \
-    X(NODE_E_VERSION, -12, "unsupported format version")                          \
-    X(NODE_E_NOMEM, -14, "out of memory")                                         \
-    X(NODE_E_BAD_ADDRESS, -15, "not a nanum address")                             \
-    X(NODE_E_BAD_CHECKSUM, -16, "address checksum does not match (typo?)")        \
-    X(NODE_E_BAD_AMOUNT, -17, "not an amount like 12.50")                         \
-    X(NODE_E_AMOUNT_OVERFLOW, -18, "amount too large")                            \
-    X(NODE_E_BAD_SIGNATURE, -19, "signature does not verify")                     \
-    X(NODE_E_GENESIS, -20, "genesis file is invalid")                             \
-    X(NODE_E_IO, -21, "cannot read or write a file")                              \
-    X(NODE_E_STORE, -22, "storage error")                                         \
-    X(NODE_E_INVALID, -23, "invalid argument")                                    \
-    X(NODE_E_BAD_HEX, -24, "not valid hexadecimal")                               \
-    X(NODE_E_CHAIN, -25, "ledger chain does not verify")                          \
-    X(NODE_E_TOO_MANY, -26, "more entries than allowed")
+    X(NODE_E_TRUNCATED, -301, "input ends in the middle of a value")                \
+    X(NODE_E_TRAILING_BYTES, -302, "bytes left over after the value")               \
+    X(NODE_E_WRONG_TYPE, -303, "a field has the wrong msgpack type")               \
+    X(NODE_E_MAP_NOT_ALLOWED, -304, "a msgpack map where an array belongs")         \
+    X(NODE_E_NON_MINIMAL, -305, "a length or integer is not in its shortest encoding") \
+    X(NODE_E_FIELD_COUNT, -306, "an array has the wrong number of fields")          \
+    X(NODE_E_TOO_LONG, -307, "a field is over its length limit")                    \
+    X(NODE_E_BAD_UTF8, -308, "a text field is not valid UTF-8")                     \
+    X(NODE_E_BAD_LENGTH, -309, "a fixed-size byte field has the wrong length")      \
+    X(NODE_E_BAD_VALUE, -310, "a field's value is out of its allowed range")       \
+    X(NODE_E_UNKNOWN_TYPE, -311, "unknown transaction or proposal type")           \
+    X(NODE_E_VERSION, -312, "unsupported format version")                          \
+    X(NODE_E_NOMEM, -314, "out of memory")                                         \
+    X(NODE_E_BAD_ADDRESS, -315, "not a nanum address")                             \
+    X(NODE_E_BAD_CHECKSUM, -316, "address checksum does not match (typo?)")        \
+    X(NODE_E_BAD_AMOUNT, -317, "not an amount like 12.50")                         \
+    X(NODE_E_AMOUNT_OVERFLOW, -318, "amount too large")                            \
+    X(NODE_E_BAD_SIGNATURE, -319, "signature does not verify")                     \
+    X(NODE_E_GENESIS, -320, "genesis file is invalid")                             \
+    X(NODE_E_IO, -321, "cannot read or write a file")                              \
+    X(NODE_E_INVALID, -323, "invalid argument")                                    \
+    X(NODE_E_BAD_HEX, -324, "not valid hexadecimal")                               \
+    X(NODE_E_TOO_MANY, -326, "more entries than allowed")
 
 enum node_error {
 #define NODE_ERROR_ENUM(name, value, message) name = value,

@@ -21,8 +21,8 @@
     do {                                                                                  \
         int a_ = (actual), e_ = (expected);                                               \
         if (a_ != e_)                                                                     \
-            fail_msg("got %s (%d), expected %s (%d)", node_errname(a_), a_,               \
-                     node_errname(e_), e_);                                               \
+            fail_msg("got %s (%d), expected %s (%d)", ledger_errname(a_), a_,               \
+                     ledger_errname(e_), e_);                                               \
     } while (0)
 
 struct env {
@@ -72,7 +72,7 @@ static ledger_chain *open_chain(struct env *e, int which)
     struct ledger_chain_options o = {.no_sync = true};
     int rc = ledger_chain_open(e->dir[which], &e->w->genesis, &o, &c, err, sizeof err);
     if (rc != 0)
-        fail_msg("open %s: %s (%s)", e->dir[which], node_errname(rc), err);
+        fail_msg("open %s: %s (%s)", e->dir[which], ledger_errname(rc), err);
     return c;
 }
 
@@ -138,7 +138,7 @@ static void store_of_another_network_is_refused(void **state)
     other.network_id[0] ^= 1;
     ledger_chain *c = NULL;
     char err[256];
-    assert_code(ledger_chain_open(e->dir[0], &other, NULL, &c, err, sizeof err), NODE_E_CHAIN);
+    assert_code(ledger_chain_open(e->dir[0], &other, NULL, &c, err, sizeof err), LEDGER_E_OTHER_NETWORK);
     assert_non_null(strstr(err, "another network"));
     assert_null(c);
 }
@@ -223,13 +223,13 @@ static void tampered_block_is_refused_and_commits_nothing(void **state)
     struct node_buf forged;
     node_buf_init(&forged);
     assert_code(node_block_encode(&blk, &forged), 0);
-    assert_code(ledger_chain_apply_block(b, forged.data, forged.len), NODE_E_CHAIN);
+    assert_code(ledger_chain_apply_block(b, forged.data, forged.len), LEDGER_E_CHAIN);
     /* A flipped byte in the header's state hash. */
     blk.results[3].code = 0;
     blk.header.state_hash[0] ^= 1;
     node_buf_reset(&forged);
     assert_code(node_block_encode(&blk, &forged), 0);
-    assert_code(ledger_chain_apply_block(b, forged.data, forged.len), NODE_E_CHAIN);
+    assert_code(ledger_chain_apply_block(b, forged.data, forged.len), LEDGER_E_CHAIN);
     /* Garbage. */
     assert_int_not_equal(ledger_chain_apply_block(b, bytes, len / 2), 0);
     struct node_header last;
@@ -267,7 +267,7 @@ static void injected_failure_during_commit_leaves_nothing_after_reopen(void **st
         }
         struct node_header failed;
         assert_code(ledger_chain_close_ledger(c, h.close_time_ms + 60000, txs, lens, 10, &failed),
-                    NODE_E_STORE);
+                    STORE_E_INJECTED);
         for (int k = 0; k < 10; k++)
             node_buf_free(&envs[k]);
     }
@@ -320,7 +320,7 @@ static void integrity_check_passes_a_good_chain_and_names_a_bad_ledger(void **st
     assert_int_equal(store_batch_commit(batch), 0);
     store_close(s);
     assert_code(ledger_chain_verify(e->dir[0], e->w->genesis.network_id, &checked, &bad, err,
-                                    sizeof err, NULL, NULL), NODE_E_CHAIN);
+                                    sizeof err, NULL, NULL), LEDGER_E_CHAIN);
     assert_int_equal(bad, 4);
     assert_int_equal(checked, 4);
     assert_non_null(strstr(err, "previous_hash"));
