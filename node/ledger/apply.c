@@ -33,6 +33,7 @@ const char *const ledger_table_names[LEDGER_TABLE_COUNT] = {
     [LEDGER_TABLE_TX_INDEX] = "tx_index",
     [LEDGER_TABLE_CERTIFICATES] = "certificates",
     [LEDGER_TABLE_CONSENSUS] = "consensus",
+    [LEDGER_TABLE_VALIDATOR_HISTORY] = "validator_history",
 };
 
 const char *ledger_result_name(unsigned code)

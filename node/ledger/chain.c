@@ -27,15 +27,6 @@
 #define CHAIN_META_NETWORK_ID "network_id"
 #define CHAIN_PROGRESS_EVERY 1000
 
-struct ledger_chain {
-    store *store;
-    ledger_state *state;
-    struct node_header last;
-    uint8_t last_hash[NODE_HASH_BYTES];
-    uint8_t network_id[NODE_HASH_BYTES];
-    unsigned verify_threads;
-};
-
 /* --- The overlay's base: the store ------------------------------------------- */
 
 static int store_base_get(void *ctx, unsigned table, const uint8_t *key, size_t key_len,
@@ -68,13 +59,18 @@ static int commit_ledger(ledger_chain *c, uint64_t height, const struct node_buf
     rc = store_batch_append_block(b, height, block->data, block->len);
     if (rc == 0)
         rc = ledger_state_changes(c->state, batch_change, b);
+    if (rc == 0)
+        rc = ledger__history_stage(c, b, height);
     if (rc == 0 && write_network_id)
         rc = store_batch_meta_put(b, CHAIN_META_NETWORK_ID, c->network_id, NODE_HASH_BYTES);
     if (rc != 0) {
         store_batch_abort(b);
+        ledger__history_committed(c, false);
         return rc;
     }
-    return store_batch_commit(b);
+    rc = store_batch_commit(b);
+    ledger__history_committed(c, rc == 0);
+    return rc;
 }
 
 /* --- Building a ledger ----------------------------------------------------------- */
@@ -404,6 +400,8 @@ int ledger_chain_open(const char *dir, const struct node_genesis *genesis,
         rc = store_last_height(c->store, &height, &has);
     if (rc == 0)
         rc = has ? load_last(c, err, err_len) : write_genesis(c, genesis);
+    if (rc == 0 && has)
+        rc = ledger__history_open(c, genesis, err, err_len);
     if (rc != 0) {
         if (err[0] == '\0')
             snprintf(err, err_len, "%s", ledger_strerror(rc));
@@ -418,6 +416,7 @@ void ledger_chain_close(ledger_chain *c)
 {
     if (c == NULL)
         return;
+    ledger__history_close(c);
     ledger_state_destroy(c->state);
     store_close(c->store);
     free(c);

@@ -124,6 +124,7 @@ enum ledger_table {
     LEDGER_TABLE_TX_INDEX = LEDGER_TABLE_STATE_COUNT, /* tx id → u64be height, u32be index, u16be result */
     LEDGER_TABLE_CERTIFICATES,      /* u64be height → signatures (node/daemon/herder.c) */
     LEDGER_TABLE_CONSENSUS,         /* "own" → the node's latest SCP statements */
+    LEDGER_TABLE_VALIDATOR_HISTORY, /* u64be height h → node_validator_era in force after h */
     LEDGER_TABLE_COUNT
 };
 /* Table names as the store knows them (index = enum ledger_table). */
@@ -316,6 +317,17 @@ int ledger_chain_apply_block(ledger_chain *c, const uint8_t *bytes, size_t len);
  * has itself verified before. */
 int ledger_chain_apply_block_known(ledger_chain *c, const uint8_t *bytes, size_t len,
                                    bool (*known)(void *ctx, const uint8_t *tx, size_t tx_len), void *ctx);
+
+/*
+ * The validator set and quorum threshold in force for ledger `height`: the
+ * ones after ledger height − 1 (for 0, the genesis ones), which agreed on
+ * it and whose signatures make its certificate (node_certificate_check).
+ * Kept in the validator_history table, one entry per change, written in the
+ * commit of the ledger that enacted it.  Allocates out->set.validators.
+ * height may be at most the last height + 1.  0, LEDGER_E_STATE_DAMAGED,
+ * NODE_E_INVALID or a store code.
+ */
+int ledger_chain_validators_in_force(ledger_chain *c, uint64_t height, struct node_validator_era *out);
 
 /* The certificate stored for ledger `height` (node/ledger/chain.c: the
  * certificates table, written after the ledger's own commit as signatures

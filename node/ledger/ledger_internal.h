@@ -7,6 +7,41 @@
 
 #include "ledger.h"
 
+#include "storage.h"
+
+/* The chain on the store (node/ledger/chain.c). */
+struct ledger_chain {
+    store *store;
+    ledger_state *state;
+    struct node_header last;
+    uint8_t last_hash[NODE_HASH_BYTES];
+    uint8_t network_id[NODE_HASH_BYTES];
+    unsigned verify_threads;
+    /* The validator history (node/ledger/history.c): the last era recorded,
+     * the one staged in the batch being committed, and the last lookup. */
+    uint8_t era_set_hash[NODE_HASH_BYTES];
+    uint64_t era_threshold_bp;
+    bool era_staged;
+    uint8_t staged_set_hash[NODE_HASH_BYTES];
+    uint64_t staged_threshold_bp;
+    struct {
+        bool valid;
+        uint64_t key, next_key; /* in force after ledgers key .. next_key - 1 */
+        struct node_validator_era era;
+    } era_cache;
+};
+
+/* Stages, in batch b, the era after ledger `height` (read from the state
+ * overlay holding the ledger's changes) if it differs from the last one. */
+int ledger__history_stage(ledger_chain *c, store_batch *b, uint64_t height);
+/* After the batch's commit: ok says whether it was committed. */
+void ledger__history_committed(ledger_chain *c, bool ok);
+/* At open of a store with blocks: loads the last era, or rebuilds the
+ * history of a store written before it was kept (from the enacted
+ * proposals), checking the result against the state. */
+int ledger__history_open(ledger_chain *c, const struct node_genesis *genesis, char *err, size_t err_len);
+void ledger__history_close(ledger_chain *c);
+
 /* Keys of the globals table. */
 #define LEDGER_GLOBAL_PARAMS "params"
 #define LEDGER_GLOBAL_COUNTERS "counters"

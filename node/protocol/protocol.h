@@ -49,7 +49,9 @@
     X(NODE_E_IO, -321, "cannot read or write a file")                              \
     X(NODE_E_INVALID, -323, "invalid argument")                                    \
     X(NODE_E_BAD_HEX, -324, "not valid hexadecimal")                               \
-    X(NODE_E_TOO_MANY, -326, "more entries than allowed")
+    X(NODE_E_TOO_MANY, -326, "more entries than allowed")                         \
+    X(NODE_E_CERT_BAD_SIGNATURE, -327, "a validator's signature in the certificate does not verify") \
+    X(NODE_E_CERT_NO_QUORUM, -328, "the certificate's signers are not a quorum of the validators in force")
 
 enum node_error {
 #define NODE_ERROR_ENUM(name, value, message) name = value,
@@ -501,6 +503,18 @@ int node_counters_decode(const uint8_t *bytes, size_t len, struct node_counters 
 int node_validator_set_encode(const struct node_validator_set *s, struct node_buf *out);
 /* Decodes into out, allocating out->validators (free with node_validator_set_free). */
 int node_validator_set_decode(const uint8_t *bytes, size_t len, struct node_validator_set *out);
+/* A validator era: the validator set and quorum_threshold_bp parameter that
+ * agree on ledgers from one change to the next (the ledger's
+ * validator_history table, spec/storage.md): [version, threshold_bp,
+ * [[node_key, org, address]...]]. */
+struct node_validator_era {
+    uint64_t threshold_bp;
+    struct node_validator_set set; /* owned after decode */
+};
+int node_validator_era_encode(const struct node_validator_era *e, struct node_buf *out);
+/* Decodes, allocating e->set.validators (free with node_validator_set_free). */
+int node_validator_era_decode(const uint8_t *bytes, size_t len, struct node_validator_era *e);
+
 /* BLAKE2b-256 of the set's canonical encoding. */
 int node_validator_set_hash(const struct node_validator_set *s, uint8_t out[static NODE_HASH_BYTES]);
 
@@ -785,5 +799,66 @@ int node_quorum_build(const struct node_validator_set *set, uint64_t threshold_b
 /* true if every two quorums of the network intersect (false also when the
  * quorum set cannot be built).  Exact and linear: see node/protocol/quorum.c. */
 bool node_quorum_intersects(const struct node_validator_set *set, uint64_t threshold_bp);
+
+/* === The certificate check ================================================= */
+
+/*
+ * A ledger's certificate is valid (spec/node.md §7) when, against the
+ * validator set and quorum threshold IN FORCE FOR ITS HEIGHT h — the set
+ * and the quorum_threshold_bp parameter after ledger h − 1, i.e. genesis
+ * plus every change enacted at heights up to h − 1; the validators that
+ * agreed on h —
+ *   1. every entry whose key is a validator of that set carries a good
+ *      Ed25519 signature, domain NODE_DOMAIN_HEADER, over the header hash
+ *      (one forged signature makes the whole certificate invalid: it is
+ *      evidence of tampering, and an honest node stores only signatures it
+ *      verified);
+ *   2. entries of keys outside the set are ignored (they prove nothing);
+ *   3. the validators that signed satisfy the quorum set built from that
+ *      set and threshold (node_quorum_build).
+ * Ledger 0, the genesis ledger, has no certificate: it is fixed by the
+ * network id.
+ *
+ * Every user of certificates calls this one check: the herder, catch-up,
+ * the API's certificate_quorum field and the wallet's --verify.
+ */
+struct node_certificate_report {
+    uint32_t counted;   /* entries of validators in force, with good signatures */
+    uint32_t ignored;   /* entries of keys outside the set in force */
+    int64_t bad_index;  /* the entry whose signature failed, or -1 */
+};
+
+/*
+ * Checks cert for the header with hash header_hash on network network_id
+ * against the validator set `in_force` and its quorum threshold
+ * `threshold_bp`.  Returns 0 (valid), NODE_E_CERT_BAD_SIGNATURE (report's
+ * bad_index names the entry), NODE_E_CERT_NO_QUORUM, NODE_E_BAD_VALUE for
+ * entries not in strictly ascending key order, or NODE_E_NOMEM.  report
+ * may be NULL.
+ */
+int node_certificate_check(const uint8_t network_id[static NODE_HASH_BYTES],
+                           const uint8_t header_hash[static NODE_HASH_BYTES],
+                           const struct node_certificate *cert, const struct node_validator_set *in_force,
+                           uint64_t threshold_bp, struct node_certificate_report *report);
+
+/*
+ * Step 3 alone, for a certificate whose every entry the caller has already
+ * verified with node_certificate_signature_valid() (the herder gathers
+ * signatures one by one and checks each once, on arrival): true when the
+ * entries of validators in `in_force` satisfy its quorum set.
+ */
+bool node_certificate_has_quorum(const struct node_certificate *cert, const struct node_validator_set *in_force,
+                                 uint64_t threshold_bp);
+
+/* Step 1 for one signature: key is in `in_force` and signature is its
+ * signature of header_hash on this network. */
+bool node_certificate_signature_valid(const uint8_t network_id[static NODE_HASH_BYTES],
+                                      const uint8_t header_hash[static NODE_HASH_BYTES],
+                                      const struct node_validator_set *in_force,
+                                      const uint8_t key[static NODE_KEY_BYTES],
+                                      const uint8_t signature[static NODE_SIGNATURE_BYTES]);
+
+/* True if key is a validator of set (sets are sorted by node key). */
+bool node_validator_set_contains(const struct node_validator_set *set, const uint8_t key[static NODE_KEY_BYTES]);
 
 #endif

@@ -312,6 +312,53 @@ int node_validator_set_decode(const uint8_t *bytes, size_t len, struct node_vali
     return 0;
 }
 
+int node_validator_era_encode(const struct node_validator_era *e, struct node_buf *out)
+{
+    if (e->set.count > NODE_VALIDATORS_MAX)
+        return NODE_E_TOO_MANY;
+    msgpack_packer pk;
+    node__packer_init(&pk, out);
+    msgpack_pack_array(&pk, 3);
+    msgpack_pack_uint64(&pk, NODE_RECORD_VERSION);
+    msgpack_pack_uint64(&pk, e->threshold_bp);
+    msgpack_pack_array(&pk, e->set.count);
+    for (uint32_t i = 0; i < e->set.count; i++)
+        node__pack_validator(&pk, &e->set.validators[i]);
+    return node__finish(out);
+}
+
+int node_validator_era_decode(const uint8_t *bytes, size_t len, struct node_validator_era *e)
+{
+    struct node__reader r;
+    uint32_t count;
+    node__reader_init(&r, bytes, len);
+    e->set.count = 0;
+    e->set.validators = NULL;
+    TRY(read_version(&r, 3, NODE_RECORD_VERSION));
+    TRY(node__read_uint(&r, 10000, &e->threshold_bp));
+    TRY(node__read_array(&r, &count));
+    if (count > NODE_VALIDATORS_MAX)
+        return NODE_E_TOO_MANY;
+    e->set.validators = calloc(count ? count : 1, sizeof *e->set.validators);
+    if (e->set.validators == NULL)
+        return NODE_E_NOMEM;
+    int rc = 0;
+    for (uint32_t i = 0; i < count && rc == 0; i++) {
+        rc = node__read_validator(&r, &e->set.validators[i]);
+        if (rc == 0 && i > 0 &&
+            memcmp(e->set.validators[i - 1].node_key, e->set.validators[i].node_key, NODE_KEY_BYTES) >= 0)
+            rc = NODE_E_BAD_VALUE;
+    }
+    if (rc == 0)
+        rc = node__read_end(&r);
+    if (rc != 0) {
+        node_validator_set_free(&e->set);
+        return rc;
+    }
+    e->set.count = count;
+    return 0;
+}
+
 int node_validator_set_hash(const struct node_validator_set *s, uint8_t out[static NODE_HASH_BYTES])
 {
     struct node_buf b;
